@@ -1,0 +1,28 @@
+"""Shared helpers for the tests: lint a snippet or a file with every target, return (line, col, code)."""
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tracelint.api import lint_paths, lint_source
+from tracelint.config import Config
+from tracelint.targets import TARGETS
+
+ROOT = Path(__file__).resolve().parents[1]
+ALL_TARGETS = Config(targets=TARGETS)
+
+
+def lint_snippet(code: str, select: tuple[str, ...] = (), targets=TARGETS, filename: str = "snippet.py"):
+    config = Config(targets=tuple(targets), select=tuple(select))
+    return lint_source(textwrap.dedent(code).lstrip("\n"), filename, config).diagnostics
+
+
+def findings(code: str, select: tuple[str, ...] = (), targets=TARGETS) -> list[tuple[int, int, str]]:
+    return [(d.line, d.column, d.code) for d in lint_snippet(code, select, targets)]
+
+
+@pytest.fixture
+def lint():
+    return lint_snippet

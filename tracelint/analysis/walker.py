@@ -1,0 +1,219 @@
+"""One visit per file: keep the shared analysis state and dispatch each node to the rules."""
+from __future__ import annotations
+
+from collections import defaultdict
+
+import libcst as cst
+
+from tracelint.analysis.context import (
+    SCRIPT_EXEMPT_DECORATORS, ClassState, FileContext, class_state, guard_targets)
+from tracelint.analysis.kinds import Kind, join
+from tracelint.rule import ANYWHERE, INIT, REACHABLE, Rule
+
+_TERMINAL = (cst.Return, cst.Raise, cst.Continue, cst.Break)
+
+
+def _terminates(block: cst.BaseSuite) -> bool:
+    body = block.body if isinstance(block, cst.IndentedBlock) else [block]
+    if not body:
+        return False
+    last = body[-1]
+    if isinstance(last, cst.SimpleStatementLine):
+        return any(isinstance(s, _TERMINAL) for s in last.body)
+    return isinstance(last, cst.SimpleStatementSuite) and any(isinstance(s, _TERMINAL) for s in last.body)
+
+
+class Walker(cst.CSTVisitor):
+    def __init__(self, ctx: FileContext, rules: list[Rule]):
+        super().__init__()
+        self.ctx = ctx
+        self.tables: dict[str, dict[str, list]] = {REACHABLE: defaultdict(list), INIT: defaultdict(list)}
+        self.leave_tables: dict[str, dict[str, list]] = {REACHABLE: defaultdict(list), INIT: defaultdict(list)}
+        for rule in rules:
+            scopes = (REACHABLE, INIT) if rule.scope == ANYWHERE else (rule.scope,)
+            for attr in dir(type(rule)):
+                if attr.startswith("visit_"):
+                    for s in scopes:
+                        self.tables[s][attr[6:]].append(getattr(rule, attr))
+                elif attr.startswith("leave_"):
+                    for s in scopes:
+                        self.leave_tables[s][attr[6:]].append(getattr(rule, attr))
+        self.regions: dict[int, tuple[frozenset[str], str]] = {}
+        self.on_crash = None  # callback(rule, exception): a crashing rule is reported and switched off
+        self.undo: list[tuple[int, int, int, int]] = []   # per node: frames, classes, excluded, stmts
+
+    def _scope(self) -> str | None:
+        ctx = self.ctx
+        if ctx.analysed:
+            return REACHABLE
+        if ctx.in_init or (ctx.cls is not None and ctx.cls.is_module and not ctx.frames):
+            return INIT
+        return None
+
+    # ------------------------------------------------------------------ order
+    def _visit_module(self, module: cst.Module) -> None:
+        """Visit class shells, then functions in reachability order (entry points first), so that
+        argument kinds seen at call sites are known when a helper's parameters are bound."""
+        ctx = self.ctx
+        rank = {q: i for i, q in enumerate(ctx.reach)}
+        late = len(rank)
+        work: list[tuple[int, int, ClassState | None, cst.FunctionDef]] = []
+        for pos, stmt in enumerate(module.body):
+            if isinstance(stmt, cst.ClassDef):
+                state = class_state(stmt, stmt.name.value in ctx.module_class_names, ctx)
+                ctx.classes.append(state)
+                self._dispatch(stmt, leave=False)
+                for inner in (stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else ()):
+                    if isinstance(inner, cst.FunctionDef):
+                        q = f"{state.name}.{inner.name.value}"
+                        if q in rank:
+                            work.append((rank[q], pos, state, inner))
+                        elif state.is_module and inner.name.value == "__init__":
+                            work.append((late, pos, state, inner))
+                    elif state.is_module:
+                        inner.visit(self)
+                self._dispatch(stmt, leave=True)
+                ctx.classes.pop()
+            elif isinstance(stmt, cst.FunctionDef) and stmt.name.value in rank:
+                work.append((rank[stmt.name.value], pos, None, stmt))
+        for _, _, state, fn in sorted(work, key=lambda w: (w[0], w[1])):
+            if state is not None:
+                ctx.classes.append(state)
+            fn.visit(self)
+            if state is not None:
+                ctx.classes.pop()
+
+    def _dispatch(self, node: cst.CSTNode, leave: bool) -> None:
+        scope = self._scope()
+        if scope is None:
+            return
+        tables = self.leave_tables if leave else self.tables
+        for fn in tables[scope].get(type(node).__name__, ()):
+            try:
+                fn(node)
+            except Exception as exc:  # noqa: BLE001 - isolate the rule, keep the others running
+                self._crashed(fn, exc)
+
+    # ------------------------------------------------------------------ visit
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        ctx = self.ctx
+        mark = (len(ctx.frames), len(ctx.classes), len(ctx.excluded), len(ctx.stmts))
+        if isinstance(node, cst.Module):
+            self.undo.append(mark)
+            self._visit_module(node)
+            return False
+        region = self.regions.pop(id(node), None)
+        if region:
+            ctx.excluded.append(region)
+        if isinstance(node, cst.ClassDef):
+            self.undo.append(mark)
+            return False  # classes nested in functions or classes are not analysed
+        elif isinstance(node, cst.FunctionDef):
+            frame = ctx.enter_function(node)
+            if frame is None:
+                del ctx.excluded[mark[2]:]
+                self.undo.append(mark)
+                return False
+            for d in node.decorators:
+                name = ctx.qualified(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator)
+                if name in SCRIPT_EXEMPT_DECORATORS:
+                    ctx.excluded.append((frozenset({"script"}), f"@{name.rsplit('.', 2)[-2]}.{name.rsplit('.', 1)[-1]}"))
+        elif isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            if not ctx.frames and ctx.cls is None and isinstance(node, cst.SimpleStatementLine):
+                self.undo.append(mark)
+                return False  # module-level statements: nothing to check there
+            ctx.stmts.append(node)
+        self._regions_for(node)
+        self._bind_before(node)
+        self.undo.append(mark)
+        if isinstance(node, cst.Call) and ctx.analysed:
+            ctx.record_call(node)
+        self._dispatch(node, leave=False)
+        return True
+
+    def on_leave(self, node: cst.CSTNode) -> None:
+        ctx = self.ctx
+        self._dispatch(node, leave=True)
+        self._bind_after(node)
+        frames, classes, excluded, stmts = self.undo.pop()
+        del ctx.frames[frames:]
+        del ctx.classes[classes:]
+        del ctx.stmts[stmts:]
+        if isinstance(node, cst.If):
+            g = guard_targets(node.test, ctx)
+            if g and g[1] and _terminates(node.body) and node.orelse is None:
+                # `if is_scripting(): return ...` -> the rest of the block runs only when the guard is False
+                del ctx.excluded[excluded:]
+                ctx.excluded.append((g[1], self._reason(node.test, else_branch=True)))
+                return
+        del ctx.excluded[excluded:]
+
+    def _crashed(self, fn, exc: Exception) -> None:
+        rule = fn.__self__
+        for tables in (self.tables, self.leave_tables):
+            for table in tables.values():
+                for name, fns in table.items():
+                    table[name] = [f for f in fns if getattr(f, "__self__", None) is not rule]
+        if self.on_crash is not None:
+            self.on_crash(rule, exc)
+
+    # ------------------------------------------------------------------ guards
+    def _reason(self, test: cst.CSTNode, else_branch: bool) -> str:
+        code = cst.Module([]).code_for_node(test)
+        return f"{'not ' if else_branch else ''}{code}" if len(code) < 60 else "guarded"
+
+    def _regions_for(self, node: cst.CSTNode) -> None:
+        ctx = self.ctx
+        if not ctx.frames:
+            return
+        if isinstance(node, (cst.If, cst.While)):
+            g = guard_targets(node.test, ctx)
+            if g:
+                if g[0]:
+                    self.regions[id(node.body)] = (g[0], self._reason(node.test, False))
+                if g[1] and node.orelse is not None:
+                    self.regions[id(node.orelse)] = (g[1], self._reason(node.test, True))
+        elif isinstance(node, cst.IfExp):
+            g = guard_targets(node.test, ctx)
+            if g:
+                if g[0]:
+                    self.regions[id(node.body)] = (g[0], self._reason(node.test, False))
+                if g[1]:
+                    self.regions[id(node.orelse)] = (g[1], self._reason(node.test, True))
+        elif isinstance(node, cst.BooleanOperation):
+            g = guard_targets(node.left, ctx)
+            if g:
+                if isinstance(node.operator, cst.And) and g[0]:
+                    self.regions[id(node.right)] = (g[0], self._reason(node.left, False))
+                elif isinstance(node.operator, cst.Or) and g[1]:
+                    self.regions[id(node.right)] = (g[1], self._reason(node.left, True))
+
+    # ------------------------------------------------------------------ kinds
+    def _bind_before(self, node: cst.CSTNode) -> None:
+        ctx = self.ctx
+        if not ctx.frames:
+            return
+        if isinstance(node, cst.For):
+            ctx.bind(node.target, ctx.loop_target_kind(node.iter))
+        elif isinstance(node, cst.CompFor):
+            ctx.bind(node.target, ctx.loop_target_kind(node.iter))
+        elif isinstance(node, cst.WithItem) and node.asname is not None:
+            ctx.bind(node.asname.name, Kind.UNKNOWN)
+        elif isinstance(node, cst.ExceptHandler) and node.name is not None:
+            ctx.bind(node.name.name, Kind.UNKNOWN)
+
+    def _bind_after(self, node: cst.CSTNode) -> None:
+        ctx = self.ctx
+        if not ctx.frames:
+            return
+        if isinstance(node, cst.Assign):
+            k = ctx.kind(node.value)
+            for t in node.targets:
+                ctx.bind(t.target, k, node.value)
+        elif isinstance(node, cst.AnnAssign) and node.value is not None:
+            ctx.bind(node.target, ctx.kind(node.value), node.value)
+        elif isinstance(node, cst.AugAssign) and isinstance(node.target, cst.Name):
+            old = ctx.name_kind(node.target.value)
+            ctx.bind(node.target, join([old, ctx.kind(node.value)]))
+        elif isinstance(node, cst.NamedExpr):
+            ctx.bind(node.target, ctx.kind(node.value))

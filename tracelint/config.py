@@ -1,0 +1,120 @@
+"""Configuration from `[tool.tracelint]` in the nearest pyproject.toml; CLI flags override it."""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from tracelint.targets import DEFAULT_TARGETS, parse_targets
+
+DEFAULT_EXCLUDE = (".git", ".hg", ".svn", ".venv", "venv", "env", "__pycache__", "build", "dist",
+                   ".tox", ".nox", ".eggs", "node_modules", "site-packages", ".mypy_cache",
+                   ".pytest_cache", ".ruff_cache")
+
+
+class ConfigError(Exception):
+    """A bad configuration value; the message names the key."""
+
+
+@dataclass(frozen=True)
+class Config:
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
+    extend_exclude: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    targets: tuple[str, ...] = DEFAULT_TARGETS
+    module_bases: tuple[str, ...] = ()
+    jobs: int | None = None
+    source: str = ""   # the file the config came from, for messages
+    root: str = "."    # the folder globs in per-file-ignores are relative to
+
+    def with_overrides(self, **values: Any) -> "Config":
+        """CLI flags win over the file; None means 'not given'."""
+        return replace(self, **{k: v for k, v in values.items() if v is not None})
+
+
+_KEYS = {"select", "ignore", "extend-select", "exclude", "extend-exclude", "per-file-ignores",
+         "target", "module-bases"}
+
+
+def _str_list(key: str, value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"[tool.tracelint] {key}: expected a list of strings, got {value!r}")
+    return tuple(value)
+
+
+def from_table(table: dict[str, Any], source: str = "", root: str = ".") -> Config:
+    """Validate a `[tool.tracelint]` table."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"[tool.tracelint] in {source}: expected a table")
+    unknown = sorted(set(table) - _KEYS)
+    if unknown:
+        raise ConfigError(f"[tool.tracelint] in {source}: unknown key {unknown[0]!r} "
+                          f"(known: {', '.join(sorted(_KEYS))})")
+    cfg: dict[str, Any] = {"source": source, "root": root}
+    for key in ("select", "ignore", "extend-select", "extend-exclude", "module-bases"):
+        if key in table:
+            cfg[key.replace("-", "_")] = _str_list(key, table[key])
+    if "exclude" in table:
+        cfg["exclude"] = _str_list("exclude", table["exclude"])
+    if "target" in table:
+        try:
+            cfg["targets"] = parse_targets(_str_list("target", table["target"]))
+        except ValueError as e:
+            raise ConfigError(f"[tool.tracelint] target: {e}") from None
+        if not cfg["targets"]:
+            raise ConfigError("[tool.tracelint] target: at least one target is needed")
+    if "per-file-ignores" in table:
+        pfi = table["per-file-ignores"]
+        if not isinstance(pfi, dict):
+            raise ConfigError("[tool.tracelint] per-file-ignores: expected a table of glob = [codes]")
+        cfg["per_file_ignores"] = tuple((g, _str_list(f"per-file-ignores.{g}", c)) for g, c in pfi.items())
+    return Config(**cfg)
+
+
+def find_pyproject(start: Path) -> Path | None:
+    """The nearest pyproject.toml with a [tool.tracelint] table, from `start` upwards."""
+    start = start.resolve()
+    for d in [start, *start.parents] if start.is_dir() else [start.parent, *start.parent.parents]:
+        candidate = d / "pyproject.toml"
+        if candidate.is_file():
+            try:
+                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+            except (OSError, tomllib.TOMLDecodeError):
+                continue
+            if "tracelint" in data.get("tool", {}):
+                return candidate
+    return None
+
+
+def load(path: str | Path | None = None, start: str | Path = ".") -> Config:
+    """Load the explicit config file, or the nearest pyproject.toml above `start`; defaults if none."""
+    if path is None:
+        found = find_pyproject(Path(start))
+        if found is None:
+            return Config()
+        path = found
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ConfigError(f"cannot read config {path}: {e.strerror}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: invalid TOML: {e}") from None
+    table = data.get("tool", {}).get("tracelint") if "tool" in data else data
+    if table is None:
+        table = {}
+    return from_table(table, str(path), str(path.resolve().parent))
+
+
+CONFIG_FIELDS = {f.name for f in fields(Config)}

@@ -1,0 +1,270 @@
+"""Parse once, analyse once, run every selected rule in one walk; files in parallel across processes."""
+from __future__ import annotations
+
+import fnmatch
+import gc
+import io
+import os
+import tokenize
+import traceback
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from tracelint import suppress
+from tracelint.analysis.context import FileContext
+from tracelint.analysis.index import FileIndex, Reach, build_project, index_source
+from tracelint.analysis.walker import Walker
+from tracelint.config import Config
+from tracelint.diagnostics import Diagnostic, Report, Severity
+from tracelint.rule import Rule
+from tracelint.rules import all_rules, select_rules
+
+# Files smaller than this many in one run are linted in-process: a pool costs more than it saves.
+PARALLEL_THRESHOLD = 16
+
+
+@dataclass(frozen=True)
+class FileJob:
+    path: str
+    display: str
+    source: bytes
+    module: str
+    reach: dict[str, Reach]
+    module_classes: frozenset[str]
+    project_module_classes: frozenset[str]
+    index: FileIndex
+
+
+def display_path(path: str) -> str:
+    """Relative to the current directory when below it, with forward slashes."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        rel = path
+    if rel.startswith(".."):
+        rel = os.path.abspath(path)
+    return Path(rel).as_posix()
+
+
+def _decode(source: bytes) -> str:
+    # LibCST detects PEP 263 cookies and BOMs from bytes; for our own text needs use the same rule.
+    try:
+        return source.decode(_encoding(source))
+    except (LookupError, UnicodeDecodeError):
+        return source.decode("utf-8", "replace")
+
+
+def _encoding(source: bytes) -> str:
+    try:
+        enc, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+        return enc
+    except SyntaxError:
+        return "utf-8"
+
+
+def _tool_diag(rule: type[Rule], display: str, line: int, col: int, message: str, source_line: str = "") -> Diagnostic:
+    return Diagnostic(display, line, col, line, col + 1, rule.code, rule.name, message, Severity.ERROR,
+                      tuple(rule.targets.items()), "", rule.help, source_line)
+
+
+def index_file(path: str) -> tuple[FileIndex | None, bytes | None, str | None]:
+    """Phase 1, in a worker: read the bytes once and index them. Returns (index, bytes, read error)."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as e:
+        return None, None, f"{display_path(path)}: cannot read: {e.strerror}"
+    gc_was = gc.isenabled()
+    gc.disable()
+    try:
+        return index_source(path, data), data, None
+    finally:
+        if gc_was:
+            gc.enable()
+
+
+def lint_job(job: FileJob, rule_codes: tuple[str, ...]) -> list[Diagnostic]:
+    """Phase 3, in a worker: LibCST parse, one walk with every rule, positions only for findings."""
+    rules_by_code = all_rules()
+    rule_classes = [rules_by_code[c] for c in rule_codes if c in rules_by_code]
+    text = _decode(job.source)
+    if suppress.might_have_comments(text) and suppress.skip_file(text):
+        return []
+    gc_was = gc.isenabled()
+    gc.disable()
+    try:
+        try:
+            module = cst.parse_module(job.source)
+        except cst.ParserSyntaxError as e:
+            if "TL000" not in rule_codes:
+                return []
+            return [_tool_diag(rules_by_code["TL000"], job.display, e.raw_line, e.raw_column + 1,
+                               f"syntax error: {e.message}")]
+        ctx = FileContext(job.path, module, job.index, job.reach, set(job.module_classes),
+                          set(job.project_module_classes))
+        active = [r for r in rule_classes if not getattr(r, "tool", False) and not getattr(r, "dynamic_only", False)]
+        rules = [r(ctx) for r in active]
+        walker = Walker(ctx, rules)
+        crashes: list[Diagnostic] = []
+        walker.on_crash = lambda rule, exc: crashes.append(_crash(rule, exc, job.display))
+        module.visit(walker)
+        found = [(d, (d.line, d.line)) for d in crashes] + _positions(ctx, module, job.display, text)
+    finally:
+        if gc_was:
+            gc.enable()
+    return _apply_suppressions(found, text, rule_codes, job.display)
+
+
+def _crash(rule: Rule, exc: BaseException, display: str) -> Diagnostic:
+    tb = traceback.extract_tb(exc.__traceback__)
+    where = f" at {Path(tb[-1].filename).name}:{tb[-1].lineno}" if tb else ""
+    r = all_rules()["TL001"]
+    return _tool_diag(r, display, 1, 1, f"internal error in {rule.code} {rule.name} on {display}: "
+                                        f"{type(exc).__name__}: {exc}{where}")
+
+
+def _positions(ctx: FileContext, module: cst.Module, display: str,
+               text: str) -> list[tuple[Diagnostic, tuple[int, int]]]:
+    """Diagnostics with 1-based positions, each with the line span of its statement (for suppressions)."""
+    if not ctx.findings:
+        return []
+    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    lines = text.splitlines()
+    out = []
+    for rule, node, message, effects, help, scope, stmt in ctx.findings:
+        rng = positions[node]
+        srange = positions.get(stmt, rng)
+        start_line = rng.start.line
+        header_end = srange.end.line
+        body = getattr(stmt, "body", None)
+        if isinstance(body, cst.BaseSuite) and body in positions:
+            header_end = max(srange.start.line, positions[body].start.line - (0 if isinstance(body, cst.SimpleStatementSuite) else 1))
+        src = lines[start_line - 1] if 0 < start_line <= len(lines) else ""
+        out.append((Diagnostic(display, start_line, rng.start.column + 1, rng.end.line, rng.end.column + 1,
+                               rule.code, rule.name, message, Severity.ERROR,
+                               tuple(effects.items()), scope, help, src, rule.confidence),
+                    (min(srange.start.line, start_line), max(header_end, start_line))))
+    return out
+
+
+def _apply_suppressions(found: list[tuple[Diagnostic, tuple[int, int]]], text: str, rule_codes,
+                        display: str) -> list[Diagnostic]:
+    """Drop findings with a matching comment on any line of their statement; report unused comments."""
+    sups = suppress.parse(text)
+    kept = []
+    for d, (lo, hi) in found:
+        lines = sorted({d.line, *range(lo, hi + 1)})
+        hit = next((sups[ln] for ln in lines if ln in sups and sups[ln].matches(d.code, d.name)), None)
+        if hit is not None:
+            hit.used.add(d.code)
+            continue
+        kept.append(d)
+    if "TL002" in rule_codes:
+        r = all_rules()["TL002"]
+        lines = text.splitlines()
+        for s in sups.values():
+            if not s.ours:
+                continue
+            unused = [c for c in s.codes] if s.codes else []
+            unused = [c for c in unused if not any(u.startswith(c.upper()) for u in s.used)]
+            if (s.codes is None and not s.used) or unused:
+                codes = ", ".join(unused) if unused else "all codes"
+                src = lines[s.line - 1] if s.line <= len(lines) else ""
+                kept.append(_tool_diag(r, display, s.line, s.column, f"unused suppression: {codes}", src))
+    return kept
+
+
+def _per_file_ignored(display: str, config: Config) -> set[str]:
+    codes: set[str] = set()
+    for glob, cs in config.per_file_ignores:
+        if fnmatch.fnmatch(display, glob) or fnmatch.fnmatch(Path(display).name, glob) \
+                or fnmatch.fnmatch(os.path.relpath(os.path.abspath(display), config.root), glob):
+            codes |= {c.upper() for c in cs}
+    return codes
+
+
+def run(files: list[str], config: Config, rule_classes: list[type[Rule]] | None = None,
+        stdin: tuple[str, bytes] | None = None) -> Report:
+    """Lint `files` (already discovered) or one stdin buffer; findings filtered to config.targets."""
+    if rule_classes is None:
+        rule_classes = select_rules(config.select, config.ignore, config.extend_select)
+    codes = tuple(r.code for r in rule_classes)
+    report = Report(targets=config.targets, rules={c: r.info() for c, r in all_rules().items()})
+    jobs = config.jobs or os.cpu_count() or 1
+
+    # phase 1: index (ast), in parallel for big runs
+    indexed: dict[str, tuple[FileIndex, bytes]] = {}
+    if stdin is not None:
+        name, data = stdin
+        indexed[name] = (index_source(name, data), data)
+        files = [name]
+    pool = ProcessPoolExecutor(jobs) if jobs > 1 and len(files) >= PARALLEL_THRESHOLD else None
+    try:
+        if stdin is None:
+            results = pool.map(index_file, files, chunksize=8) if pool else map(index_file, files)
+            for path, (ix, data, err) in zip(files, results):
+                if err:
+                    report.errors.append(err)
+                else:
+                    indexed[path] = (ix, data)
+        report.files_checked = len(indexed)
+
+        # phase 2: project-wide classes, entry points, reachability
+        project = build_project({p: ix for p, (ix, _) in indexed.items()}, config.module_bases)
+        pmc = frozenset(project.module_classes)
+        jobs_list: list[FileJob] = []
+        diags: list[Diagnostic] = []
+        for path, (ix, data) in indexed.items():
+            display = display_path(path) if stdin is None else Path(path).as_posix()
+            if ix.syntax_error is not None:
+                if "TL000" in codes and not suppress.skip_file(_decode(data)):
+                    line, col, msg = ix.syntax_error
+                    src = _decode(data).splitlines()
+                    diags.append(_tool_diag(all_rules()["TL000"], display, line, max(col, 1),
+                                            f"syntax error: {msg}", src[line - 1] if 0 < line <= len(src) else ""))
+                continue
+            reach = project.file_reach(path)
+            mcs = project.module_classes_in(path)
+            if not reach and not mcs:
+                continue  # nothing reachable from a capture entry point in this file
+            jobs_list.append(FileJob(path, display, data, ix.module, reach, frozenset(mcs), pmc, ix))
+
+        # phase 3: lint
+        if pool and len(jobs_list) >= 2:
+            results = pool.map(_lint_job_safe, jobs_list, [codes] * len(jobs_list), chunksize=4)
+        else:
+            results = (_lint_job_safe(j, codes) for j in jobs_list)
+        for job_diags in results:
+            diags.extend(job_diags)
+    finally:
+        if pool:
+            pool.shutdown()
+
+    for d in diags:
+        ignored = _per_file_ignored(d.path, config) if config.per_file_ignores else set()
+        if any(d.code.startswith(c) for c in ignored):
+            continue
+        if d.applies_to(config.targets):
+            report.diagnostics.append(d.restricted_to(config.targets))
+    return report.sort()
+
+
+def _lint_job_safe(job: FileJob, codes: tuple[str, ...]) -> list[Diagnostic]:
+    """A crash outside any single rule (parser, walker) is still reported, never fatal."""
+    try:
+        return lint_job(job, codes)
+    except RecursionError as e:
+        return [_tool_diag(all_rules()["TL001"], job.display, 1, 1,
+                           f"internal error in the walker on {job.display}: nesting too deep ({e})")]
+    except Exception as e:  # noqa: BLE001 - isolate the file, keep the run going
+        return [_crash_generic(e, job.display)]
+
+
+def _crash_generic(exc: BaseException, display: str) -> Diagnostic:
+    tb = traceback.extract_tb(exc.__traceback__)
+    where = f" at {Path(tb[-1].filename).name}:{tb[-1].lineno}" if tb else ""
+    return _tool_diag(all_rules()["TL001"], display, 1, 1,
+                      f"internal error in tracelint on {display}: {type(exc).__name__}: {exc}{where}")

@@ -1,0 +1,78 @@
+"""Pieces several formats share: the one-line finding, verdict suffix, effects line, ANSI, dynamic table.
+
+Kept here so `text` and `full` print the very same first line (the problem matcher relies on it).
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from tracelint.diagnostics import Diagnostic, Report, Severity
+
+BOLD = "\x1b[1m"
+RED = "\x1b[31m"
+YELLOW = "\x1b[33m"
+CYAN = "\x1b[36m"
+RESET = "\x1b[0m"
+
+SEVERITY_COLOR = {Severity.ERROR: RED, Severity.WARNING: YELLOW, Severity.INFO: CYAN}
+
+
+def one_line(text: str) -> str:
+    """Line breaks would split a finding over several lines and break line-oriented consumers."""
+    return text.replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
+
+
+def paint(text: str, style: str, color: bool) -> str:
+    return f"{style}{text}{RESET}" if color and style else text
+
+
+def verdict_suffix(d: Diagnostic) -> str:
+    """` [confirmed: first evidence]`, ` [not-reached]`, or "" when no dynamic check ran."""
+    if d.verdict is None:
+        return ""
+    if d.evidence:
+        return f" [{d.verdict}: {one_line(d.evidence[0])}]"
+    return f" [{d.verdict}]"
+
+
+def finding_line(d: Diagnostic, *, color: bool = False) -> str:
+    """`path:line:col: CODE message` with 1-based line and column (the text format, one finding)."""
+    location = paint(f"{d.path}:{d.line}:{d.column}:", BOLD, color)
+    code = paint(d.code, SEVERITY_COLOR.get(d.severity, ""), color)
+    return f"{location} {code} {one_line(d.message)}{verdict_suffix(d)}"
+
+
+def effects_line(d: Diagnostic, targets: Iterable[str]) -> str:
+    """`trace: silently wrong; script: ok` over the selected targets, in their canonical order."""
+    effects = d.effect_map
+    parts = []
+    for target in targets:
+        effect = effects.get(target)
+        if effect is None:
+            continue
+        parts.append(f"{target}: {one_line(effect.text or effect.outcome)}")
+    return "; ".join(parts)
+
+
+def dynamic_table(dynamic: list[dict[str, Any]]) -> list[str]:
+    """The dynamic checker's per-example results as aligned columns (empty list when none ran)."""
+    if not dynamic:
+        return []
+    header = ("variant", "target", "result")
+    out = ["Dynamic check:"]
+    for entry in dynamic:
+        rows = [tuple(one_line(str(row.get(k, ""))) for k in header) for row in entry.get("rows", [])]
+        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+        out.append(f"  example {one_line(str(entry.get('example', '')))}")
+        for row in [header, *rows]:
+            out.append("    " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    return out
+
+
+def join_lines(lines: list[str]) -> str:
+    """Renderers return complete output: lines ending in newline, or "" when there is nothing to say."""
+    return "".join(line + "\n" for line in lines)
+
+
+def count_files(report: Report) -> int:
+    return len({d.path for d in report.diagnostics})

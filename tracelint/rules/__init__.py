@@ -1,0 +1,53 @@
+"""The rule registry: every module in this package defines one Rule subclass."""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from functools import lru_cache
+
+from tracelint.rule import Rule
+
+
+@lru_cache(maxsize=1)
+def all_rules() -> dict[str, type[Rule]]:
+    """code -> rule class, for every rule module in this package, sorted by code."""
+    found: dict[str, type[Rule]] = {}
+    for info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        for obj in vars(module).values():
+            if isinstance(obj, type) and issubclass(obj, Rule) and obj is not Rule \
+                    and obj.__module__ == module.__name__ and hasattr(obj, "code"):
+                obj.validate()
+                if obj.code in found:
+                    raise RuntimeError(f"duplicate rule code {obj.code}")
+                found[obj.code] = obj
+    return dict(sorted(found.items()))
+
+
+def by_name() -> dict[str, type[Rule]]:
+    return {r.name: r for r in all_rules().values()}
+
+
+def select_rules(select=(), ignore=(), extend_select=()) -> list[type[Rule]]:
+    """Resolve codes, code prefixes (`TL1`) and rule names; ValueError for a selector that matches nothing."""
+    rules = all_rules()
+
+    def match(selectors) -> set[str]:
+        out: set[str] = set()
+        for sel in selectors:
+            sel = sel.strip()
+            if not sel:
+                continue
+            if sel.upper() == "ALL":
+                out |= set(rules)
+                continue
+            hits = {c for c, r in rules.items() if c.startswith(sel.upper()) or r.name == sel}
+            if not hits:
+                raise ValueError(f"unknown rule selector {sel!r}")
+            out |= hits
+        return out
+
+    chosen = match(select) if select else {c for c, r in rules.items() if r.default_enabled}
+    chosen |= match(extend_select)
+    chosen -= match(ignore)
+    return [rules[c] for c in sorted(chosen)]
