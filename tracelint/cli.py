@@ -125,12 +125,12 @@ def _emit(report, fmt: str, output_file: str | None, statistics: bool, quiet: bo
         else:
             text = "\n".join(f"{k:5d}  {c}  {n}" for (c, n), k in sorted(counts.items()))
     else:
-        stream = sys.stdout if output_file is None else None
-        text = render(report, fmt, color=bool(stream) and fmt in ("text", "full") and _use_color(stream))
+        color = output_file is None and fmt in ("text", "full") and _use_color(sys.stdout)
+        text = render(report, fmt, color=color)
     if output_file:
         Path(output_file).write_text(text + ("\n" if text and not text.endswith("\n") else ""), encoding="utf-8")
     elif text:
-        click.echo(text.rstrip("\n"))
+        click.echo(text.rstrip("\n"), color=not statistics and color)
     if not quiet and fmt in ("text", "full"):
         click.echo(summary(report), err=True)
 

@@ -288,6 +288,11 @@ def build_project(files: dict[str, FileIndex], module_bases=()) -> ProjectIndex:
     proj = ProjectIndex(files)
     classes: dict[str, tuple[FileIndex, ClassFacts]] = {}
     functions: dict[str, tuple[FileIndex, FunctionFacts]] = {}
+    taken: dict[str, str] = {}
+    for path, ix in files.items():
+        # two scripts named alike in different folders (not packages) must not shadow each other
+        if taken.setdefault(ix.module, path) != path:
+            _rename_module(ix, f"{ix.module}@{path}")
     for ix in files.values():
         for c in ix.classes.values():
             classes[f"{ix.module}.{c.name}"] = (ix, c)
@@ -387,6 +392,25 @@ def build_project(files: dict[str, FileIndex], module_bases=()) -> ProjectIndex:
                 # constructing a project class then calling it is resolved only via attr types
                 continue
     return proj
+
+
+def _rename_module(ix: FileIndex, new: str) -> None:
+    """Give a file a unique module name, rewriting the references to its own definitions."""
+    old = ix.module + "."
+
+    def fix(name: str) -> str:
+        return new + "." + name[len(old):] if name.startswith(old) else name
+
+    ix.module = new
+    for c in ix.classes.values():
+        c.bases = [fix(b) for b in c.bases]
+        c.attr_types = {k: fix(v) for k, v in c.attr_types.items()}
+        for m in c.methods.values():
+            m.calls = [fix(x) for x in m.calls]
+    for f in ix.functions.values():
+        f.calls = [fix(x) for x in f.calls]
+        f.decorators = [fix(d) for d in f.decorators]
+    ix.captured = [(fix(t), mech) for t, mech in ix.captured]
 
 
 def _attr_type(classes, cls: str, attr: str) -> str | None:
