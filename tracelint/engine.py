@@ -17,6 +17,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from tracelint import suppress
 from tracelint.analysis.context import FileContext
 from tracelint.analysis.index import FileIndex, Reach, build_project, index_source
+from tracelint.analysis.kinds import Kind, join
 from tracelint.analysis.walker import Walker
 from tracelint.config import Config
 from tracelint.diagnostics import Diagnostic, Report, Severity
@@ -37,6 +38,14 @@ class FileJob:
     module_classes: frozenset[str]
     project_module_classes: frozenset[str]
     index: FileIndex
+    external_params: dict[str, tuple[str, ...]]            # helpers in other files this file calls
+    incoming: dict[str, dict[str, Kind]] | None = None     # argument kinds other files pass in
+
+
+@dataclass
+class JobResult:
+    diagnostics: list[Diagnostic]
+    outgoing: dict[str, dict[str, Kind]]   # dotted helper -> param -> kind passed from this file
 
 
 def display_path(path: str) -> str:
@@ -86,25 +95,25 @@ def index_file(path: str) -> tuple[FileIndex | None, bytes | None, str | None]:
             gc.enable()
 
 
-def lint_job(job: FileJob, rule_codes: tuple[str, ...]) -> list[Diagnostic]:
+def lint_job(job: FileJob, rule_classes: tuple[type[Rule], ...]) -> JobResult:
     """Phase 3, in a worker: LibCST parse, one walk with every rule, positions only for findings."""
     rules_by_code = all_rules()
-    rule_classes = [rules_by_code[c] for c in rule_codes if c in rules_by_code]
+    rule_codes = tuple(r.code for r in rule_classes)
     text = _decode(job.source)
     if suppress.might_have_comments(text) and suppress.skip_file(text):
-        return []
+        return JobResult([], {})
     gc_was = gc.isenabled()
     gc.disable()
     try:
         try:
             module = cst.parse_module(job.source)
         except cst.ParserSyntaxError as e:
-            if "TL000" not in rule_codes:
-                return []
-            return [_tool_diag(rules_by_code["TL000"], job.display, e.raw_line, e.raw_column + 1,
-                               f"syntax error: {e.message}")]
+            return JobResult([_tool_diag(rules_by_code["TL000"], job.display, e.raw_line, e.raw_column + 1,
+                                         f"syntax error: {e.message}")], {})
         ctx = FileContext(job.path, module, job.index, job.reach, set(job.module_classes),
                           set(job.project_module_classes))
+        ctx.external_params = job.external_params
+        ctx.incoming = job.incoming or {}
         active = [r for r in rule_classes if not getattr(r, "tool", False) and not getattr(r, "dynamic_only", False)]
         rules = [r(ctx) for r in active]
         walker = Walker(ctx, rules)
@@ -115,7 +124,7 @@ def lint_job(job: FileJob, rule_codes: tuple[str, ...]) -> list[Diagnostic]:
     finally:
         if gc_was:
             gc.enable()
-    return _apply_suppressions(found, text, rule_codes, job.display)
+    return JobResult(_apply_suppressions(found, text, rule_codes, job.display), ctx.outgoing)
 
 
 def _crash(rule: Rule, exc: BaseException, display: str) -> Diagnostic:
@@ -230,15 +239,18 @@ def run(files: list[str], config: Config, rule_classes: list[type[Rule]] | None 
             mcs = project.module_classes_in(path)
             if not reach and not mcs:
                 continue  # nothing reachable from a capture entry point in this file
-            jobs_list.append(FileJob(path, display, data, ix.module, reach, frozenset(mcs), pmc, ix))
+            jobs_list.append(FileJob(path, display, data, ix.module, reach, frozenset(mcs), pmc, ix,
+                                     _external_params(ix, reach, project)))
 
-        # phase 3: lint
-        if pool and len(jobs_list) >= 2:
-            results = pool.map(_lint_job_safe, jobs_list, [codes] * len(jobs_list), chunksize=4)
-        else:
-            results = (_lint_job_safe(j, codes) for j in jobs_list)
-        for job_diags in results:
-            diags.extend(job_diags)
+        # phase 3: lint; then once more for files whose helpers other files call with tensors/shapes
+        results = _lint_all(jobs_list, tuple(rule_classes), pool)
+        incoming = _incoming(jobs_list, results, project)
+        again = [replace(j, incoming=incoming[j.path]) for j in jobs_list if j.path in incoming]
+        if again:
+            redone = dict(zip((j.path for j in again), _lint_all(again, tuple(rule_classes), pool)))
+            results = [redone.get(j.path, r) for j, r in zip(jobs_list, results)]
+        for r in results:
+            diags.extend(r.diagnostics)
     finally:
         if pool:
             pool.shutdown()
@@ -252,15 +264,52 @@ def run(files: list[str], config: Config, rule_classes: list[type[Rule]] | None 
     return report.sort()
 
 
-def _lint_job_safe(job: FileJob, codes: tuple[str, ...]) -> list[Diagnostic]:
+def _lint_all(jobs: list[FileJob], rule_classes: tuple[type[Rule], ...], pool) -> list[JobResult]:
+    if pool and len(jobs) >= 2:
+        return list(pool.map(_lint_job_safe, jobs, [rule_classes] * len(jobs), chunksize=4))
+    return [_lint_job_safe(j, rule_classes) for j in jobs]
+
+
+def _external_params(ix: FileIndex, reach: dict[str, Reach], project) -> dict[str, tuple[str, ...]]:
+    """Helpers in other project files that this file's reachable code calls, with their parameter names."""
+    out: dict[str, tuple[str, ...]] = {}
+    funcs = project.functions
+    for fn in [*ix.functions.values(), *(m for c in ix.classes.values() for m in c.methods.values())]:
+        if fn.qualname not in reach:
+            continue
+        for call in fn.calls:
+            hit = funcs.get(call)
+            if hit is not None and hit[0] is not ix:
+                out[call] = tuple(p.name for p in hit[1].params if p.kind == "positional")
+    return out
+
+
+def _incoming(jobs: list[FileJob], results: list[JobResult], project) -> dict[str, dict[str, dict[str, Kind]]]:
+    """path -> helper qualname -> param -> kind, for helpers that got tensor or shape arguments."""
+    out: dict[str, dict[str, dict[str, Kind]]] = {}
+    for r in results:
+        for dotted, params in r.outgoing.items():
+            hit = project.functions.get(dotted)
+            if hit is None:
+                continue
+            ix, fn = hit
+            useful = {p: k for p, k in params.items() if k in (Kind.TENSOR, Kind.SHAPE, Kind.TENSORS)}
+            if useful:
+                slot = out.setdefault(ix.path, {}).setdefault(fn.qualname, {})
+                for p, k in useful.items():
+                    slot[p] = join([slot[p], k]) if p in slot else k
+    return out
+
+
+def _lint_job_safe(job: FileJob, rule_classes: tuple[type[Rule], ...]) -> JobResult:
     """A crash outside any single rule (parser, walker) is still reported, never fatal."""
     try:
-        return lint_job(job, codes)
+        return lint_job(job, rule_classes)
     except RecursionError as e:
-        return [_tool_diag(all_rules()["TL001"], job.display, 1, 1,
-                           f"internal error in the walker on {job.display}: nesting too deep ({e})")]
+        return JobResult([_tool_diag(all_rules()["TL001"], job.display, 1, 1,
+                                     f"internal error in the walker on {job.display}: nesting too deep ({e})")], {})
     except Exception as e:  # noqa: BLE001 - isolate the file, keep the run going
-        return [_crash_generic(e, job.display)]
+        return JobResult([_crash_generic(e, job.display)], {})
 
 
 def _crash_generic(exc: BaseException, display: str) -> Diagnostic:

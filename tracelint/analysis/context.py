@@ -88,6 +88,9 @@ class FileContext:
             s.name.value: s for s in module.body if isinstance(s, cst.FunctionDef)}
         self._summaries: dict[tuple[str, str], Kind] = {}
         self.callsite: dict[str, dict[str, Kind]] = {}  # helper qualname -> param -> joined arg kind
+        self.external_params: dict[str, tuple[str, ...]] = {}  # dotted helper in another file -> params
+        self.outgoing: dict[str, dict[str, Kind]] = {}   # what this file passes to those helpers
+        self.incoming: dict[str, dict[str, Kind]] = {}   # what other files pass to helpers here
 
     # ---------------------------------------------------------------- where
     @property
@@ -252,19 +255,25 @@ class FileContext:
                 func.value in f.env for f in self.frames):
             target = self.functions[func.value]
             qual = func.value
-        if target is None:
+        if target is not None:
+            params = [p.name.value for p in [*target.params.posonly_params, *target.params.params]]
+            if skip_self and params:
+                params = params[1:]
+            self._record_args(call, params, self.callsite.setdefault(qual, {}))
             return
-        params = [*target.params.posonly_params, *target.params.params]
-        if skip_self and params:
-            params = params[1:]
-        seen = self.callsite.setdefault(qual, {})
+        full = self.qualified(func)
+        if full is not None and full in self.external_params:
+            # a helper in another file of the project: its kinds go back to the engine
+            self._record_args(call, list(self.external_params[full]), self.outgoing.setdefault(full, {}))
+
+    def _record_args(self, call: cst.Call, params: list[str], seen: dict[str, Kind]) -> None:
         for i, arg in enumerate(call.args):
             if arg.star:
                 return
             if arg.keyword is not None:
                 name = arg.keyword.value
             elif i < len(params):
-                name = params[i].name.value
+                name = params[i]
             else:
                 continue
             k = self.kind(arg.value)
@@ -285,7 +294,10 @@ class FileContext:
             if reach is not None:
                 frame = Frame(qual, reach.role, fn, cls=cls, reach=reach)
                 self._bind_params(frame, fn, tensor_default=reach.role in ENTRY_ROLES)
+                seen = dict(self.incoming.get(qual, {}))
                 for name, k in self.callsite.get(qual, {}).items():
+                    seen[name] = join([seen[name], k]) if name in seen else k
+                for name, k in seen.items():
                     if frame.env.get(name) == Kind.UNKNOWN and not _annotated(fn, name):
                         frame.env[name] = k
             elif cls is not None and cls.is_module and name == "__init__":

@@ -263,6 +263,7 @@ class Reach:
 class ProjectIndex:
     files: dict[str, FileIndex]                        # path -> index
     module_classes: set[str] = field(default_factory=set)  # dotted names
+    functions: dict[str, tuple[FileIndex, FunctionFacts]] = field(default_factory=dict)  # dotted -> facts
     reach: dict[str, dict[str, Reach]] = field(default_factory=dict)  # path -> qualname -> Reach
 
     def file_reach(self, path: str) -> dict[str, Reach]:
@@ -299,6 +300,7 @@ def build_project(files: dict[str, FileIndex], module_bases=()) -> ProjectIndex:
         for f in ix.functions.values():
             functions[f"{ix.module}.{f.qualname}"] = (ix, f)
 
+    proj.functions = functions
     # nn.Module subclasses: fixed point over project bases
     changed = True
     while changed:

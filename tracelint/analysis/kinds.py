@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 class Kind(enum.Enum):
     TENSOR = "tensor"          # tensor data (values flow at run time)
-    SHAPE = "shape"            # ints/tuples derived from .shape/.size()/.dim()/len(t)/.numel()
+    SHAPE = "shape"            # ints/tuples derived from .shape/.size()/.dim()/len(x.shape)/.numel()
     META = "meta"              # dtype, device, layout, is_floating_point(): fixed per input
     PYTHON = "python"          # literals, config, flags, loop counters over constants
     BAKED = "baked"            # a Python value converted from a tensor or shape (already a finding)
@@ -228,6 +228,8 @@ class KindEvaluator:
                     return Kind.TENSOR
                 return Kind.UNKNOWN
             if base == Kind.SELF:
+                if ctx.self_attr_kind(meth) == Kind.MODULE:
+                    return Kind.TENSOR  # self.submodule(x): the submodule's forward output
                 return ctx.method_return_kind(meth)
             if base == Kind.TENSORS and meth in ("index", "count"):
                 return Kind.PYTHON
@@ -242,7 +244,9 @@ class KindEvaluator:
                 if name == "len":
                     if not kinds:
                         return Kind.PYTHON
-                    if kinds[0] in (Kind.TENSOR, Kind.SHAPE):
+                    if kinds[0] == Kind.TENSOR:
+                        return Kind.BAKED  # len(t) is a plain int even under trace (TL203)
+                    if kinds[0] == Kind.SHAPE:
                         return Kind.SHAPE
                     return Kind.PYTHON if kinds[0] in (Kind.PYTHON, Kind.TENSORS, Kind.MODULE) else Kind.UNKNOWN
                 if name in PY_BUILTIN_SCALARS or name in ("max", "min", "sum", "divmod", "pow"):

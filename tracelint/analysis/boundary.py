@@ -1,0 +1,144 @@
+"""Facts about the forward boundary and TorchScript's language subset, shared by the TL4xx/TL5xx rules.
+
+Kept apart from the kind analysis: these are questions about a whole file (which module classes are
+only ever used as submodules, which classes are namedtuples or dataclasses) or about one function's
+signature, and they are asked by several rules.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterator, Mapping
+
+import libcst as cst
+
+from tracelint.analysis.names import annotation_text, dotted_name
+from tracelint.targets import Effect, fail, ok
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tracelint.analysis.context import FileContext
+
+# Roles of frames whose parameters are the capture's inputs and whose returns are its outputs.
+BOUNDARY_ROLES = {"forward", "trace", "compile", "script"}
+LITERALS = (cst.Integer, cst.Float, cst.SimpleString, cst.ConcatenatedString, cst.Imaginary)
+
+
+def script_only(text: str) -> dict[str, Effect]:
+    """Effects of a TorchScript language limit: script fails, the tracers never see the syntax."""
+    return {"trace": ok(), "script": fail(text), "export": ok(), "compile": ok()}
+
+
+def effects(trace: Effect = ok(), script: Effect = ok(), export: Effect = ok(),
+            compile: Effect = ok()) -> Mapping[str, Effect]:
+    return {"trace": trace, "script": script, "export": export, "compile": compile}
+
+
+def _cached(ctx: "FileContext", key: str, build):
+    store = ctx.__dict__.setdefault("_boundary_cache", {})
+    if key not in store:
+        store[key] = build()
+    return store[key]
+
+
+def _class_defs(ctx: "FileContext") -> Iterator[cst.ClassDef]:
+    for s in ctx.module.body:
+        if isinstance(s, cst.ClassDef):
+            yield s
+
+
+def submodule_classes(ctx: "FileContext") -> set[str]:
+    """Module classes of this file constructed inside another module class (blocks, heads): their
+    forward is called by a parent, so its parameters and returns are not the capture boundary."""
+    def build() -> set[str]:
+        out: set[str] = set()
+        local = set(ctx.module_class_names)
+        for cls in _class_defs(ctx):
+            if cls.name.value not in local:
+                continue
+            for call in _calls(cls):
+                if isinstance(call.func, cst.Name) and call.func.value in local \
+                        and call.func.value != cls.name.value:
+                    out.add(call.func.value)
+        return out
+    return _cached(ctx, "submodules", build)
+
+
+def _calls(node: cst.CSTNode) -> Iterator[cst.Call]:
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.Call):
+            yield n
+        stack.extend(n.children)
+
+
+def at_boundary(ctx: "FileContext") -> bool:
+    """The current function is a capture entry point: a top-level module's forward or a captured function."""
+    frame = ctx.frame
+    if frame is None or frame.role not in BOUNDARY_ROLES or len(ctx.frames) != 1:
+        return False
+    if frame.role == "forward":
+        cls = ctx.cls
+        return cls is not None and cls.name not in submodule_classes(ctx)
+    return True
+
+
+def structured_classes(ctx: "FileContext") -> dict[str, str]:
+    """Local class name -> "namedtuple" | "dataclass", from the module body."""
+    def build() -> dict[str, str]:
+        out: dict[str, str] = {}
+        for s in ctx.module.body:
+            if isinstance(s, cst.ClassDef):
+                for d in s.decorators:
+                    dec = d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator
+                    if (ctx.qualified(dec) or "") in ("dataclasses.dataclass", "dataclass"):
+                        out[s.name.value] = "dataclass"
+                for b in s.bases:
+                    if (ctx.qualified(b.value) or "") in ("typing.NamedTuple", "NamedTuple"):
+                        out[s.name.value] = "namedtuple"
+            elif isinstance(s, cst.SimpleStatementLine):
+                for small in s.body:
+                    if isinstance(small, cst.Assign) and isinstance(small.value, cst.Call) \
+                            and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+                        ctor = ctx.qualified(small.value.func) or ""
+                        if ctor in ("collections.namedtuple", "typing.NamedTuple", "namedtuple"):
+                            out[small.targets[0].target.value] = "namedtuple"
+        return out
+    return _cached(ctx, "structured", build)
+
+
+def returned_elements(value: cst.BaseExpression) -> list[cst.BaseExpression]:
+    """The expressions a `return` hands out: the tuple's elements, or the value itself."""
+    if isinstance(value, cst.Tuple):
+        return [e.value for e in value.elements if not isinstance(e, cst.StarredElement)]
+    return [value]
+
+
+def is_literal_index(node: cst.BaseExpression) -> bool:
+    """An index TorchScript can read at compile time: a literal (possibly negative) int or a string."""
+    if isinstance(node, (cst.Integer, cst.SimpleString)):
+        return True
+    return isinstance(node, cst.UnaryOperation) and isinstance(node.expression, cst.Integer)
+
+
+def is_optional_annotation(text: str) -> bool:
+    t = text.replace(" ", "")
+    return t.startswith(("Optional[", "typing.Optional[")) or t.endswith("|None") or t.startswith("None|")
+
+
+def param_annotation(p: cst.Param) -> str:
+    return annotation_text(p.annotation)
+
+
+def is_builtin_call(ctx: "FileContext", node: cst.CSTNode, *names: str) -> bool:
+    return (isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in names
+            and ctx.is_builtin(node.func.value))
+
+
+def self_attr(node: cst.CSTNode) -> str | None:
+    """`attr` for `self.attr`, else None."""
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self":
+        return node.attr.value
+    return None
+
+
+def qualified_or_dotted(ctx: "FileContext", node: cst.CSTNode) -> str:
+    return ctx.qualified(node) or dotted_name(node) or ""

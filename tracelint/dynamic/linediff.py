@@ -1,0 +1,69 @@
+"""Name the line whose Python-level outcome differs between two eager runs.
+
+A trace bakes in every Python decision made while tracing: which branch ran, how many times a
+loop went round, which Python value a tensor was turned into. When the captured artefact diverges
+on a variant without any warning, the first event where the example's run and the variant's run
+part ways is the line that was baked in.
+"""
+from __future__ import annotations
+
+import linecache
+from typing import Any
+
+from tracelint.dynamic.linetrace import Event
+
+_LOOP_WORDS = ("for ", "while ", "async for ")
+
+
+def first_difference(example: list[Event], variant: list[Event], variant_name: str) -> dict[str, Any] | None:
+    """Location dict {path, line, how, detail} of the first differing outcome, or None if identical."""
+    n = min(len(example), len(variant))
+    i = 0
+    while i < n and example[i] == variant[i]:
+        i += 1
+    if i == len(example) and i == len(variant):
+        return None
+    a = example[i] if i < len(example) else None
+    b = variant[i] if i < len(variant) else None
+    if a is not None and b is not None and a[0] == "V" and b[0] == "V" and a[1:4] == b[1:4]:
+        path, line, kind = a[1], a[2], a[3]
+        return _loc(path, line, f"Tensor.{kind} gave {_show(a[4])} on the example and "
+                                f"{_show(b[4])} on variant {variant_name}")
+    j = i - 1
+    while j >= 0 and example[j][0] != "L":
+        j -= 1
+    if j < 0:
+        return None
+    path, line = example[j][1], example[j][2]
+    return _loc(path, line, _describe_flow(example, variant, path, line, a, b, variant_name))
+
+
+def _describe_flow(example, variant, path: str, line: int, a, b, variant_name: str) -> str:
+    text = linecache.getline(path, line).strip()
+    count_a = sum(1 for e in example if e[0] == "L" and e[1] == path and e[2] == line)
+    count_b = sum(1 for e in variant if e[0] == "L" and e[1] == path and e[2] == line)
+    if text.startswith(_LOOP_WORDS) and count_a != count_b:
+        # the header line runs once per iteration plus once when the loop ends
+        return (f"loop runs {max(count_a - 1, 0)} times on the example and {max(count_b - 1, 0)} "
+                f"times on variant {variant_name}")
+    nxt_a = _next_line(a)
+    nxt_b = _next_line(b)
+    if nxt_a is not None and nxt_b is not None:
+        return (f"control flow differs after this line: the example continues at line {nxt_a}, "
+                f"variant {variant_name} at line {nxt_b}")
+    return f"Python-level outcome of this line differs on variant {variant_name}"
+
+
+def _next_line(event) -> int | None:
+    if event is None:
+        return None
+    return event[2]
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _loc(path: str, line: int, detail: str) -> dict[str, Any]:
+    return {"path": path, "line": line, "how": "settrace", "detail": detail}
