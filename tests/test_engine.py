@@ -100,3 +100,45 @@ def test_parallel_run_matches_serial(tmp_path):
     serial = lint_paths([str(tmp_path)], Config(jobs=1)).diagnostics
     parallel = lint_paths([str(tmp_path)], Config(jobs=2)).diagnostics
     assert serial == parallel and len(serial) == 26
+
+
+TRICKY = '''#!/usr/bin/env python
+# header comment
+"""Docstring."""
+import torch; import math
+
+
+# a comment before a decorated class
+@some.decorator(
+    arg=1,
+)
+# between decorator and class
+class A:  # trailing
+    x = 1
+
+    @staticmethod
+
+    def f(a, b):
+        if a:
+            return a.item()  # c
+        return [
+            b.item(),
+        ]
+def g(): return torch.ones(2).item()
+if True:
+    def h():
+        pass
+'''
+
+
+def test_partial_positions_match_libcst_position_provider():
+    from libcst.metadata import MetadataWrapper, PositionProvider
+    module = cst.parse_module(TRICKY)
+    full = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    tops = [s for s in module.body if not isinstance(s, cst.SimpleStatementLine)]
+    partial = engine.positions_for(module, tops, TRICKY.encode())
+    checked = 0
+    for node, rng in partial.items():
+        assert full[node] == rng, node
+        checked += 1
+    assert checked > 50

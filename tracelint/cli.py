@@ -136,9 +136,9 @@ def _emit(report, fmt: str, output_file: str | None, statistics: bool, quiet: bo
 
 
 @click.command("rules", context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(("text", "json", "markdown")), default="text", show_default=True)
 def rules_command(fmt: str) -> None:
-    """List every rule: code, name, the targets it breaks, summary."""
+    """List every rule: code, name, the targets it breaks, summary (markdown: the README's table)."""
     from tracelint.rules import all_rules
 
     rows = []
@@ -151,6 +151,10 @@ def rules_command(fmt: str) -> None:
     if fmt == "json":
         import json
         click.echo(json.dumps(rows, indent=2))
+        return
+    if fmt == "markdown":
+        from tracelint.docs import rules_table
+        click.echo(rules_table().rstrip("\n"))
         return
     for row in rows:
         flag = "" if row["default"] else " (opt-in)"

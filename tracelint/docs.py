@@ -31,3 +31,20 @@ def rule_page(rule: type[Rule]) -> str:
     effects = "\n".join(f"- **{t}**: {rule.targets[t].outcome} — {rule.targets[t].text}" for t in TARGETS)
     return (f"# {rule.code} {rule.name}\n\n## What it does\n\n{rule.summary}\n\n"
             f"## Why it breaks, per target\n\n{effects}\n\n## Use instead\n\n{rule.help}\n")
+
+
+def _cell(effect) -> str:
+    mark = {"fail": "**fail**", "warn": "warn", "ok": "ok"}[effect.outcome]
+    return mark
+
+
+def rules_table() -> str:
+    """The README's rules table: one row per rule, with its outcome per target."""
+    from tracelint.rules import all_rules
+
+    head = "| code | name | trace | script | export | compile | summary |\n|---|---|---|---|---|---|---|\n"
+    rows = []
+    for code, r in all_rules().items():
+        cells = " | ".join(_cell(r.targets[t]) for t in TARGETS)
+        rows.append(f"| [{code}](rules/{code}-{r.name}.md) | `{r.name}` | {cells} | {r.summary.replace('|', '/')} |")
+    return head + "\n".join(rows) + "\n"

@@ -70,10 +70,10 @@ def _calls(node: cst.CSTNode) -> Iterator[cst.Call]:
         stack.extend(n.children)
 
 
-def at_boundary(ctx: "FileContext") -> bool:
+def at_boundary(ctx: "FileContext", roles=BOUNDARY_ROLES) -> bool:
     """The current function is a capture entry point: a top-level module's forward or a captured function."""
     frame = ctx.frame
-    if frame is None or frame.role not in BOUNDARY_ROLES or len(ctx.frames) != 1:
+    if frame is None or frame.role not in roles or len(ctx.frames) != 1:
         return False
     if frame.role == "forward":
         cls = ctx.cls
@@ -142,3 +142,52 @@ def self_attr(node: cst.CSTNode) -> str | None:
 
 def qualified_or_dotted(ctx: "FileContext", node: cst.CSTNode) -> str:
     return ctx.qualified(node) or dotted_name(node) or ""
+
+
+class ReturnTracker:
+    """Remembers, per function, local names last bound to a dict or a list literal (`out = {}`)."""
+
+    def __init__(self, ctx: "FileContext") -> None:
+        self.ctx = ctx
+        self.bound: dict[int, dict[str, str]] = {}
+
+    def names(self) -> dict[str, str]:
+        return self.bound.setdefault(id(self.ctx.frame), {})
+
+    def assign(self, node: cst.Assign) -> None:
+        for t in node.targets:
+            if isinstance(t.target, cst.Name):
+                what = container_kind(self.ctx, node.value)
+                if what:
+                    self.names()[t.target.value] = what
+                else:
+                    self.names().pop(t.target.value, None)
+
+    def kind_of(self, value: cst.BaseExpression) -> str:
+        if isinstance(value, cst.Name):
+            return self.names().get(value.value, "")
+        return container_kind(self.ctx, value)
+
+
+def container_kind(ctx: "FileContext", value: cst.BaseExpression) -> str:
+    """"dict" / "list" for a dict or list display, comprehension or builtin call, else ""."""
+    if isinstance(value, (cst.Dict, cst.DictComp)) or is_builtin_call(ctx, value, "dict"):
+        return "dict"
+    if isinstance(value, (cst.List, cst.ListComp)) or is_builtin_call(ctx, value, "list"):
+        return "list"
+    return ""
+
+
+def tensorish(ctx: "FileContext", node: cst.BaseExpression) -> bool:
+    """A tensor value: TENSOR kind, a call of a submodule (`layer(x)`, `self.proj(x)`), or arithmetic
+    on one. The shared kinds leave submodule calls UNKNOWN (a module may return a tuple); for the
+    rules that ask here a submodule's result is a tensor in practice."""
+    from tracelint.analysis.kinds import Kind
+
+    if ctx.kind(node) == Kind.TENSOR:
+        return True
+    if isinstance(node, cst.Call):
+        return ctx.kind(node.func) == Kind.MODULE
+    if isinstance(node, cst.BinaryOperation):
+        return tensorish(ctx, node.left) or tensorish(ctx, node.right)
+    return False

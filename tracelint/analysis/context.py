@@ -83,6 +83,7 @@ class FileContext:
         self.excluded: list[tuple[frozenset[str], str]] = []
         self.stmts: list[cst.CSTNode] = []
         self.findings: list[tuple] = []
+        self.top: cst.CSTNode | None = None   # the top-level statement being walked (for positions)
         self.kinds = KindEvaluator(self)
         self.functions: dict[str, cst.FunctionDef] = {
             s.name.value: s for s in module.body if isinstance(s, cst.FunctionDef)}
@@ -364,7 +365,7 @@ class FileContext:
         if not any(e.applies for e in effects.values()):
             return
         stmt = self.stmts[-1] if self.stmts else node
-        self.findings.append((rule, node, message, effects, help, self.scope_name(), stmt))
+        self.findings.append((rule, node, message, effects, help, self.scope_name(), stmt, self.top))
 
 
 def _annotated(fn: cst.FunctionDef, name: str) -> bool:
@@ -520,6 +521,8 @@ def _attr_fact(value: cst.CSTNode, init_params: set[str], ctx: FileContext) -> A
         return AttrFact(Kind.PYTHON, node=value)
     if isinstance(value, cst.Call):
         ctor = ctx.qualified(value.func) or ""
+        if ctor.startswith("torch.") and ctx.kinds._torch_call(ctor, []) == Kind.PYTHON:
+            return AttrFact(Kind.PYTHON, ctor, value)   # torch.cuda.is_available(), torch.get_default_dtype()
         if ctor in ("torch.nn.Parameter", "torch.nn.parameter.Parameter") or (
                 ctor.startswith("torch.") and not ctor.startswith("torch.nn.") and not ctor.startswith("torch.jit")):
             return AttrFact(Kind.TENSOR, ctor, value)

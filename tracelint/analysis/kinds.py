@@ -55,6 +55,10 @@ TORCH_PYTHON = {
 }
 TORCH_SEQ = {"torch.unbind", "torch.split", "torch.chunk", "torch.tensor_split", "torch.meshgrid",
              "torch.broadcast_tensors"}
+# torch.nn modules whose forward returns a tuple, not a tensor
+TUPLE_MODULES = {"torch.nn.LSTM", "torch.nn.GRU", "torch.nn.RNN", "torch.nn.MultiheadAttention",
+                 "torch.nn.AdaptiveLogSoftmaxWithLoss", "torch.nn.MaxPool1d", "torch.nn.MaxPool2d",
+                 "torch.nn.MaxPool3d"}
 PY_BUILTIN_SCALARS = {"int", "float", "bool", "complex", "str", "round", "abs"}
 TENSOR_ANNOTATIONS = {"Tensor", "torch.Tensor", "Optional[Tensor]", "Optional[torch.Tensor]",
                       "Tensor | None", "torch.Tensor | None", "typing.Optional[torch.Tensor]"}
@@ -229,6 +233,9 @@ class KindEvaluator:
                 return Kind.UNKNOWN
             if base == Kind.SELF:
                 if ctx.self_attr_kind(meth) == Kind.MODULE:
+                    fact = ctx.attr_fact(meth)
+                    if fact is not None and fact.ctor in TUPLE_MODULES:
+                        return Kind.UNKNOWN  # (output, state) tuples: unpacking them is fine
                     return Kind.TENSOR  # self.submodule(x): the submodule's forward output
                 return ctx.method_return_kind(meth)
             if base == Kind.TENSORS and meth in ("index", "count"):

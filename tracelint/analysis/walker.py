@@ -8,12 +8,13 @@ import libcst as cst
 from tracelint.analysis.context import (
     SCRIPT_EXEMPT_DECORATORS, ClassState, FileContext, class_state, guard_targets)
 from tracelint.analysis.kinds import Kind, join
+from tracelint.analysis.nodes import child_fields
 from tracelint.rule import ANYWHERE, INIT, REACHABLE, Rule
 
 _TERMINAL = (cst.Return, cst.Raise, cst.Continue, cst.Break)
 
-
 def _terminates(block: cst.BaseSuite) -> bool:
+    """Does the block always leave (return/raise/continue/break as its last statement)?"""
     body = block.body if isinstance(block, cst.IndentedBlock) else [block]
     if not body:
         return False
@@ -50,6 +51,20 @@ class Walker(cst.CSTVisitor):
             return INIT
         return None
 
+    # ------------------------------------------------------------------ walk
+    def walk(self, node: cst.CSTNode) -> None:
+        """Pre-order walk over semantic children only; LibCST's own `visit` rebuilds every node."""
+        if self.on_visit(node):
+            for name in child_fields(type(node)):
+                value = getattr(node, name)
+                if isinstance(value, cst.CSTNode):
+                    self.walk(value)
+                elif isinstance(value, (tuple, list)):
+                    for item in value:
+                        if isinstance(item, cst.CSTNode):
+                            self.walk(item)
+        self.on_leave(node)
+
     # ------------------------------------------------------------------ order
     def _visit_module(self, module: cst.Module) -> None:
         """Visit class shells, then functions in reachability order (entry points first), so that
@@ -62,6 +77,7 @@ class Walker(cst.CSTVisitor):
             if isinstance(stmt, cst.ClassDef):
                 state = class_state(stmt, stmt.name.value in ctx.module_class_names, ctx)
                 ctx.classes.append(state)
+                ctx.top = stmt
                 self._dispatch(stmt, leave=False)
                 for inner in (stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else ()):
                     if isinstance(inner, cst.FunctionDef):
@@ -71,7 +87,7 @@ class Walker(cst.CSTVisitor):
                         elif state.is_module and inner.name.value == "__init__":
                             work.append((late, pos, state, inner))
                     elif state.is_module:
-                        inner.visit(self)
+                        self.walk(inner)
                 self._dispatch(stmt, leave=True)
                 ctx.classes.pop()
             elif isinstance(stmt, cst.FunctionDef) and stmt.name.value in rank:
@@ -79,7 +95,8 @@ class Walker(cst.CSTVisitor):
         for _, _, state, fn in sorted(work, key=lambda w: (w[0], w[1])):
             if state is not None:
                 ctx.classes.append(state)
-            fn.visit(self)
+            ctx.top = state.node if state is not None else fn
+            self.walk(fn)
             if state is not None:
                 ctx.classes.pop()
 

@@ -51,3 +51,16 @@ def is_user_file(filename: str) -> bool:
 def norm(path: str) -> str:
     """The key paths are compared by: absolute, symlinks resolved."""
     return os.path.realpath(os.path.abspath(path))
+
+
+def display_path(path: str) -> str:
+    """Relative to the current directory when below it, with forward slashes (as static findings)."""
+    from pathlib import Path
+
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        rel = path
+    if rel.startswith(".."):
+        rel = os.path.abspath(path)
+    return Path(rel).as_posix()

@@ -42,7 +42,7 @@ def doubled(xs):
 class Net(nn.Module):
     def forward(self, x):
         return torch.stack(list(doubled([x, x + 1])))
-""", ((5, 9),)),
+""", ((6, 9),)),
     )
 
     def visit_Yield(self, node: cst.Yield) -> None:

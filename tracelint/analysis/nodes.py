@@ -1,0 +1,47 @@
+"""Fast iteration over semantic sub-nodes (LibCST's `.children` and `.visit()` rebuild every node)."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Iterator
+
+import libcst as cst
+
+# Fields that only hold whitespace, punctuation and operators: never walked.
+_SKIP = ("whitespace", "lpar", "rpar", "leading_lines", "lines_after_decorators", "comma",
+         "semicolon", "header", "footer", "dot", "equal", "colon", "operator", "asynchronous",
+         "trailing_whitespace", "lbracket", "rbracket", "lbrace", "rbrace", "indent", "newline",
+         "first_line", "empty_lines", "star", "prefix", "quote", "default_indent")
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def child_fields(cls: type) -> tuple[str, ...]:
+    """Names of the fields of a node type that can hold semantic child nodes (cached)."""
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = tuple(f.name for f in dataclasses.fields(cls)
+                      if not any(f.name.startswith(s) or f.name.endswith("_" + s) for s in _SKIP))
+        _FIELDS[cls] = names
+    return names
+
+
+def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """Direct semantic children, in field order."""
+    for name in child_fields(type(node)):
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            yield value
+        elif isinstance(value, (tuple, list)):
+            for item in value:
+                if isinstance(item, cst.CSTNode):
+                    yield item
+
+
+def iter_nodes(node: cst.CSTNode, *, into_functions: bool = True) -> Iterator[cst.CSTNode]:
+    """`node` and all its semantic descendants, pre-order; optionally not into nested defs/lambdas."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        if not into_functions and n is not node and isinstance(n, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            continue
+        stack.extend(reversed(list(children(n))))

@@ -1,0 +1,24 @@
+"""What running one example source produced: its examples' results, or why it could not run.
+
+Plain data shared by the isolated runner (child processes) and the in-process API.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class SourceOutcome:
+    display: str                                   # e.g. fixtures/x.py or pkg.mod:examples
+    source: str | None = None                      # file defining the examples function
+    line: int = 1                                  # its def line
+    load_error: dict[str, Any] | None = None       # examples function failed, or the child died loading
+    examples: list[dict[str, Any]] = field(default_factory=list)   # runner results, in order
+    coverage: dict[str, list[int]] = field(default_factory=dict)   # lines run while loading
+
+
+def failed_example(name: str, status: str, error: dict[str, Any]) -> dict[str, Any]:
+    """A result record for an example the runner could not finish (timeout, crash, OOM)."""
+    return {"name": name, "status": status, "error": error, "where": None, "targets": [], "runs": [],
+            "variants": [], "coverage": {}, "seconds": 0.0, "run_targets": []}

@@ -1,0 +1,88 @@
+"""TL403: None or Python values in what forward returns: trace only outputs tensors."""
+from __future__ import annotations
+
+import libcst as cst
+
+from tracelint.analysis.boundary import LITERALS, at_boundary, effects, returned_elements
+from tracelint.analysis.kinds import Kind
+from tracelint.rule import Invalid, Rule
+from tracelint.targets import fail
+
+
+class NonTensorOutput(Rule):
+    """Flags `return out, None` and `return out, <Python number>` in a top-level forward."""
+
+    code = "TL403"
+    name = "non-tensor-output"
+    summary = "forward returns None or a Python value next to its tensors: torch.jit.trace only outputs tensors."
+    message = "trace: forward returns {what} at output {index}, and traced functions can only output tensors (\"Only tensors, lists, tuples of tensors, or dictionary of tensors can be output\"); return tensors only"
+    help = "return only tensors: drop the None (or return a separate entry point), and keep numbers as tensors (`x.sum()`, not `.item()`)"
+    targets = effects(trace=fail("error: only tensors can be output from traced functions"))
+    valid = (
+        """
+import torch
+from torch import nn
+
+class Net(nn.Module):
+    def forward(self, x):
+        if x.dim() == 3:
+            return None          # a different path: not taken by the example input
+        return x * 2, x.sum()
+
+class Block(nn.Module):
+    def forward(self, x):
+        return x * 2, None       # a submodule: its caller unpacks the tuple
+
+class Model(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.block = Block()
+    def forward(self, x):
+        y, _ = self.block(x)
+        return y
+""",
+    )
+    invalid = (
+        Invalid("""
+import torch
+from torch import nn
+
+class Net(nn.Module):
+    def forward(self, x):
+        return x * 2, None
+""", ((6, 23),)),
+        Invalid("""
+import torch
+from torch import nn
+
+class Net(nn.Module):
+    def forward(self, x):
+        loss = x.pow(2).mean()
+        return x * 2, float(loss)
+""", ((7, 23),)),
+    )
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if node.value is None or not at_boundary(self.ctx, ("forward", "trace")):
+            return
+        if not isinstance(node.value, cst.Tuple):
+            k = self.ctx.kind(node.value)
+            if k == Kind.BAKED or isinstance(node.value, (cst.Integer, cst.Float)):
+                self.report(node.value, what="a Python number", index=0)
+            return
+        for i, e in enumerate(returned_elements(node.value)):
+            what = self._what(e)
+            if what:
+                self.report(e, what=what, index=i)
+
+    def _what(self, e: cst.BaseExpression) -> str:
+        if isinstance(e, cst.Name) and e.value == "None":
+            return "None"
+        if isinstance(e, LITERALS):
+            return "a Python literal"
+        k = self.ctx.kind(e)
+        if k == Kind.BAKED:
+            return "a Python number made from a tensor"
+        if k == Kind.PYTHON and isinstance(e, (cst.Name, cst.Attribute, cst.Call)):
+            return "a Python value"
+        return ""

@@ -1,0 +1,101 @@
+"""TL519: a local first bound to a number and later to a tensor (or the reverse): script fixes one type."""
+from __future__ import annotations
+
+import libcst as cst
+
+from tracelint.analysis.boundary import script_only, tensorish
+from tracelint.rule import Invalid, Rule
+
+
+def _number_literal(node: cst.BaseExpression) -> bool:
+    if isinstance(node, cst.UnaryOperation):
+        node = node.expression
+    return isinstance(node, (cst.Integer, cst.Float))
+
+
+class ScriptVariableTypeChange(Rule):
+    """Flags re-binding a local from a number literal to a tensor value (or from a tensor to a number)."""
+
+    code = "TL519"
+    name = "script-variable-type-change"
+    summary = "`y = 0` then `y = x * 2` inside forward: a TorchScript variable keeps the type of its first binding."
+    message = "script: `{name}` was first bound to a {first} and is now a {second}; TorchScript variables keep one type, so this fails; start from a tensor (`torch.zeros_like(x)`)"
+    help = "initialise with a tensor (`y = torch.zeros_like(x)`, `total = x.new_zeros(())`) or use a separate name"
+    targets = script_only("error: a variable changes type (number -> Tensor)")
+    valid = (
+        """
+import torch
+from torch import nn
+
+class Net(nn.Module):
+    def forward(self, x):
+        y = torch.zeros_like(x)
+        if x.dim() == 2:
+            y = x * 2
+        n = 0
+        n = n + 1
+        return y * n
+""",
+    )
+    invalid = (
+        Invalid("""
+import torch
+from torch import nn
+
+class Net(nn.Module):
+    def forward(self, x):
+        y = 0
+        if x.dim() == 2:
+            y = x * 2
+        return y
+""", ((8, 13),)),
+        Invalid("""
+import torch
+from torch import nn
+
+class Sum(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.ModuleList([nn.Linear(4, 4) for _ in range(2)])
+    def forward(self, x):
+        total = 0.0
+        for layer in self.layers:
+            total += torch.relu(layer(x))
+        return total
+""", ((11, 13),)),
+    )
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self.seen: dict[int, dict[str, tuple[str, cst.CSTNode]]] = {}
+
+    def _names(self) -> dict[str, tuple[str, cst.CSTNode]]:
+        return self.seen.setdefault(id(self.ctx.frame), {})
+
+    def _bound(self, name: str, value: cst.BaseExpression, at: cst.CSTNode, aug: bool = False) -> None:
+        names = self._names()
+        if _number_literal(value) and not aug:
+            kind = "number"
+        elif tensorish(self.ctx, value):
+            kind = "tensor"
+        else:
+            if not aug:
+                names.pop(name, None)
+            return
+        prev = names.get(name)
+        if prev is None:
+            if not aug:
+                names[name] = (kind, at)
+            return
+        if prev[0] != kind:
+            names.pop(name, None)
+            self.report(at, name=name, first="Python number" if prev[0] == "number" else "Tensor",
+                        second="Tensor" if kind == "tensor" else "Python number")
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+            self._bound(node.targets[0].target.value, node.value, node)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        if isinstance(node.target, cst.Name):
+            self._bound(node.target.value, node.value, node, aug=True)
