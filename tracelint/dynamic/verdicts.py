@@ -13,6 +13,7 @@ from typing import Iterable
 from tracelint.diagnostics import Diagnostic
 from tracelint.dynamic.events import FAILURES, Event, ExampleRef
 from tracelint.dynamic.userfiles import norm
+from tracelint.targets import FAIL
 
 CONFIRMED, NOT_REPRODUCED, NOT_REACHED = "confirmed", "not-reproduced", "not-reached"
 TOOL_CODES = ("TL000", "TL001", "TL002")
@@ -71,8 +72,8 @@ def assign(diagnostics: list[Diagnostic], events: list[Event], refs: list[Exampl
         if e.kind not in FAILURES or e.localised:
             continue
         for slot, d, hits, executed in pending:
-            if any(r.id == e.example_id for r in executed) and _predicts(d, e.target) \
-                    and d.effect_map.get(e.target) is not None:
+            effect = d.effect_map.get(e.target)
+            if effect is not None and effect.outcome == FAIL and any(r.id == e.example_id for r in executed):
                 attributed.setdefault(slot, []).append(i)
                 explained.add(i)
 

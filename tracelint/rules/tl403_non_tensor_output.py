@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from tracelint.analysis.boundary import LITERALS, at_boundary, effects, returned_elements
+from tracelint.analysis.boundary import LITERALS, at_boundary, effects, is_builtin_call, returned_elements, self_attr
 from tracelint.analysis.kinds import Kind
 from tracelint.rule import Invalid, Rule
 from tracelint.targets import fail
@@ -83,6 +83,17 @@ class Net(nn.Module):
         k = self.ctx.kind(e)
         if k == Kind.BAKED:
             return "a Python number made from a tensor"
-        if k == Kind.PYTHON and isinstance(e, (cst.Name, cst.Attribute, cst.Call)):
+        if k == Kind.PYTHON and self._scalar(e):
             return "a Python value"
         return ""
+
+    def _scalar(self, e: cst.BaseExpression) -> bool:
+        """A Python scalar for sure: a builtin conversion, a local bound to one, or a literal attribute
+        (an attribute copied from a constructor argument may hold a tensor)."""
+        if isinstance(e, cst.Call):
+            return is_builtin_call(self.ctx, e, "int", "float", "bool", "str", "len", "round")
+        if isinstance(e, cst.Name):
+            return e.value not in ("self",)
+        attr = self_attr(e)
+        fact = self.ctx.attr_fact(attr) if attr else None
+        return fact is not None and isinstance(fact.node, LITERALS)

@@ -10,7 +10,7 @@ from tracelint.targets import fail
 _EFFECTS = {
     "namedtuple": effects(trace=fail("silently wrong: the namedtuple comes back as a plain tuple (`.logits` fails)")),
     "dataclass": effects(
-        trace=fail("error: \"Tracer cannot infer type of Out(...)\""),
+        trace=fail("error: the tracer cannot infer the type of a dataclass output"),
         script=fail("error: the dataclass __init__ source cannot be compiled"),
         export=fail("error: unknown type in output (register it as a pytree node)")),
 }

@@ -49,7 +49,9 @@ class Net(nn.Module):
         kinds = [self.ctx.kind(v) for v in values]
         if Kind.TENSOR not in kinds:
             return
-        other = next((k for k in kinds if k in _OTHER), None)
+        # a PYTHON kind counts only for literals: attributes copied from constructor arguments are
+        # PYTHON to the kind analysis but may hold tensors
+        other = next((k for k, v in zip(kinds, values) if k in _OTHER and (k != Kind.PYTHON or _literal(v))), None)
         if other is not None:
             self.report(node, what=what, other=_OTHER[other])
 
@@ -62,3 +64,10 @@ class Net(nn.Module):
         if any(not isinstance(e, cst.DictElement) for e in node.elements):
             return
         self._mixed(node, [e.value for e in node.elements], "dict")
+
+
+def _literal(node: cst.BaseExpression) -> bool:
+    if isinstance(node, cst.UnaryOperation):
+        node = node.expression
+    return isinstance(node, (cst.Integer, cst.Float, cst.SimpleString, cst.ConcatenatedString)) or (
+        isinstance(node, cst.Name) and node.value in ("True", "False"))

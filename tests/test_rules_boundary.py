@@ -1,0 +1,192 @@
+"""Focused checks for the forward-boundary (TL4xx) and TorchScript-limit (TL5xx) rules: codes, lines, targets."""
+from __future__ import annotations
+
+from conftest import findings, lint_snippet
+
+FAMILY = tuple(f"TL{n}" for n in (*range(401, 408), *range(501, 521)))
+
+
+def codes(code: str, targets=("trace", "script", "export", "compile")) -> list[tuple[int, str]]:
+    return sorted((line, c) for line, _, c in findings(code, FAMILY, targets))
+
+
+def test_safe_idioms_are_clean():
+    code = """
+from typing import Final, List, Optional
+import torch
+from torch import nn
+
+class Net(nn.Module):
+    heads: Final[int] = 2
+
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.ModuleList([nn.Linear(4, 4) for _ in range(2)])
+        self.norms = nn.ModuleList([nn.LayerNorm(4) for _ in range(2)])
+
+    def forward(self, x, y, mask: Optional[torch.Tensor] = None):
+        if mask is not None:
+            x = x * mask
+        if any(t.dim() == 3 for t in (x, y)):
+            return None
+        with torch.no_grad():
+            h = x * 2
+        del h
+        outs = []
+        for i, (layer, norm) in enumerate(zip(self.layers, self.norms)):
+            outs.append(norm(layer(x)))
+        more = [layer(x) for layer in self.layers]
+        if isinstance(x, torch.Tensor):
+            x = x + 1
+        return torch.cat(outs + more, -1).view(x.size(0), self.heads, -1)
+"""
+    assert codes(code) == []
+
+
+def test_script_only_findings_are_dropped_for_other_targets():
+    code = """
+import torch
+from torch import nn
+
+class Net(nn.Module):
+    def forward(self, x, **kwargs):
+        act = lambda t: t * 2
+        try:
+            y = x.view(-1)
+        except RuntimeError:
+            y = x.reshape(-1)
+        return act(y)
+"""
+    assert codes(code, ("script",)) == [(5, "TL402"), (6, "TL501"), (7, "TL503")]
+    for t in ("trace", "export", "compile"):
+        assert codes(code, (t,)) == []
+
+
+def test_input_effects_per_variant():
+    code = """
+import torch
+from torch import nn
+
+class Net(nn.Module):
+    def forward(self, x, k: int, mask=None, scale: float = 2.0):
+        if mask is not None:
+            x = x * mask
+        return x[:, :k] * scale
+"""
+    assert codes(code, ("trace",)) == [(5, "TL401"), (5, "TL401")]
+    assert codes(code, ("script",)) == [(5, "TL401")]            # only the None default
+    assert codes(code, ("export",)) == [(5, "TL401")]            # only the int
+    assert codes(code, ("compile",)) == []
+
+
+def test_submodule_boundary_is_not_the_capture_boundary():
+    code = """
+import torch
+from torch import nn
+
+class Block(nn.Module):
+    def forward(self, x, residual: bool):
+        return x * 2, None
+
+class Model(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.block = Block()
+    def forward(self, x):
+        out = self.block(x, True)
+        return out[0]
+"""
+    assert codes(code) == []
+
+
+def test_outputs():
+    code = """
+from collections import namedtuple
+import torch
+from torch import nn
+
+Out = namedtuple("Out", "a b")
+
+class A(nn.Module):
+    def forward(self, x):
+        return {"y": x}
+
+class B(nn.Module):
+    def forward(self, x):
+        return [x, x]
+
+class C(nn.Module):
+    def forward(self, x):
+        return Out(x, x)
+"""
+    assert codes(code, ("trace",)) == [(9, "TL404"), (13, "TL405"), (17, "TL406")]
+    assert codes(code, ("script", "export", "compile")) == []
+
+
+def test_moduledict_key_input_fails_trace_and_export():
+    code = """
+import torch
+from torch import nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.heads = nn.ModuleDict({"a": nn.Linear(4, 4)})
+        self.layers = nn.ModuleList([nn.Linear(4, 4)])
+    def forward(self, x, task: str):
+        for i in range(1):
+            x = self.layers[i](x)
+        return self.heads[task](x)
+"""
+    assert codes(code, ("trace",)) == [(9, "TL401"), (12, "TL512")]
+    assert codes(code, ("script",)) == [(11, "TL512"), (12, "TL512")]
+
+
+def test_optional_refinements():
+    code = """
+from typing import Optional
+import torch
+from torch import nn
+
+class Net(nn.Module):
+    def forward(self, x, a: Optional[torch.Tensor] = None, b: Optional[torch.Tensor] = None,
+                c: Optional[torch.Tensor] = None):
+        if a is None:
+            return x
+        assert b is not None
+        y = x + a + b
+        y = y * c if c is not None else y
+        return y + c
+"""
+    assert codes(code, ("script",)) == [(13, "TL516")]
+
+
+def test_guarded_script_code_is_not_flagged():
+    code = """
+import torch
+from torch import nn
+
+class Net(nn.Module):
+    def forward(self, x):
+        if not torch.jit.is_scripting():
+            act = lambda t: t * 2
+            return act(x)
+        return x
+
+    @torch.jit.ignore
+    def debug(self, x):
+        return {k for k in range(3)}
+"""
+    assert codes(code, ("script",)) == []
+
+
+def test_messages_name_the_target():
+    for d in lint_snippet("""
+import torch
+from torch import nn
+
+class Net(nn.Module):
+    def forward(self, x):
+        return x * 2, None
+""", FAMILY):
+        assert "trace" in d.message
