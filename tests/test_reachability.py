@@ -149,3 +149,23 @@ def test_jit_ignore_and_is_scripting_guards_per_target(tmp_path):
     trace = lint_paths([str(root)], Config(select=("TL201",), targets=("trace",), jobs=1))
     assert script.diagnostics == []
     assert sorted(d.line for d in trace.diagnostics) == [7, 11]
+
+
+def test_training_only_code_is_not_flagged_for_eval_mode_captures(tmp_path):
+    root = make(tmp_path, {"m.py": """
+        import torch
+        from torch import nn
+
+        class Net(nn.Module):
+            def train_only(self, x):
+                return x * x.std().item()
+
+            def forward(self, x):
+                if self.training:
+                    x = self.train_only(x) + x.mean().item()
+                else:
+                    x = x * x.max().item()
+                return x
+        """})
+    trace = lint_paths([str(root)], Config(select=("TL201",), targets=("trace",), jobs=1))
+    assert [d.line for d in trace.diagnostics] == [12]  # the eval branch only

@@ -190,3 +190,26 @@ class Net(nn.Module):
         return x * 2, None
 """, FAMILY):
         assert "trace" in d.message
+
+
+def test_submodule_in_another_file_is_not_a_boundary(tmp_path):
+    from tracelint.api import lint_paths
+    from tracelint.config import Config
+
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "blocks.py").write_text(
+        "from torch import nn\n\n\nclass Block(nn.Module):\n"
+        "    def forward(self, x, residual: bool):\n        return x * 2, None\n")
+    (pkg / "model.py").write_text(
+        "from torch import nn\nfrom pkg.blocks import Block\n\n\nclass Model(nn.Module):\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.blocks = nn.ModuleList([Block() for _ in range(2)])\n\n"
+        "    def forward(self, x):\n        for b in self.blocks:\n            x = b(x, True)[0]\n"
+        "        return x\n")
+    config = Config(targets=("trace", "script", "export", "compile"), select=FAMILY)
+    together = lint_paths([str(pkg)], config).diagnostics
+    assert [d.code for d in together] == []
+    alone = lint_paths([str(pkg / "blocks.py")], config).diagnostics
+    assert sorted(d.code for d in alone) == ["TL401", "TL403"]

@@ -43,6 +43,7 @@ class FileJob:
     index: FileIndex
     external_params: dict[str, tuple[str, ...]]            # helpers in other files this file calls
     incoming: dict[str, dict[str, Kind]] | None = None     # argument kinds other files pass in
+    submodules: frozenset[str] = frozenset()              # project module classes used as submodules
 
 
 @dataclass
@@ -116,7 +117,9 @@ def lint_job(job: FileJob, rule_classes: tuple[type[Rule], ...]) -> JobResult:
         ctx = FileContext(job.path, module, job.index, job.reach, set(job.module_classes),
                           set(job.project_module_classes))
         ctx.external_params = job.external_params
+        ctx.text = text
         ctx.incoming = job.incoming or {}
+        ctx.project_submodules = job.submodules
         active = [r for r in rule_classes if not getattr(r, "tool", False) and not getattr(r, "dynamic_only", False)]
         rules = [r(ctx) for r in active]
         walker = Walker(ctx, rules)
@@ -269,6 +272,7 @@ def run(files: list[str], config: Config, rule_classes: list[type[Rule]] | None 
         # phase 2: project-wide classes, entry points, reachability
         project = build_project({p: ix for p, (ix, _) in indexed.items()}, config.module_bases)
         pmc = frozenset(project.module_classes)
+        submods = frozenset(project.submodule_classes)
         jobs_list: list[FileJob] = []
         diags: list[Diagnostic] = []
         for path, (ix, data) in indexed.items():
@@ -285,7 +289,7 @@ def run(files: list[str], config: Config, rule_classes: list[type[Rule]] | None 
             if not reach and not mcs:
                 continue  # nothing reachable from a capture entry point in this file
             jobs_list.append(FileJob(path, display, data, ix.module, reach, frozenset(mcs), pmc, ix,
-                                     _external_params(ix, reach, project)))
+                                     _external_params(ix, reach, project), submodules=submods))
 
         # phase 3: lint; then once more for files whose helpers other files call with tensors/shapes
         results = _lint_all(jobs_list, tuple(rule_classes), pool)

@@ -48,8 +48,8 @@ def submodule_classes(ctx: "FileContext") -> set[str]:
     """Module classes of this file constructed inside another module class (blocks, heads): their
     forward is called by a parent, so its parameters and returns are not the capture boundary."""
     def build() -> set[str]:
-        out: set[str] = set()
         local = set(ctx.module_class_names)
+        out: set[str] = {n for n in local if f"{ctx.index.module}.{n}" in ctx.project_submodules}
         for cls in _class_defs(ctx):
             if cls.name.value not in local:
                 continue

@@ -14,6 +14,7 @@ import libcst as cst
 
 from tracelint.analysis.index import FileIndex, Reach
 from tracelint.analysis.kinds import Kind, KindEvaluator, annotation_kind, join
+from tracelint.analysis.nodes import children
 from tracelint.analysis.names import annotation_text, dotted_name, resolve_name, string_value
 from tracelint.rule import ANYWHERE, INIT, REACHABLE, Rule
 from tracelint.targets import TARGETS, Effect, ok
@@ -84,6 +85,7 @@ class FileContext:
         self.stmts: list[cst.CSTNode] = []
         self.findings: list[tuple] = []
         self.top: cst.CSTNode | None = None   # the top-level statement being walked (for positions)
+        self.text = ""                          # the decoded source, for cheap text checks
         self.kinds = KindEvaluator(self)
         self.functions: dict[str, cst.FunctionDef] = {
             s.name.value: s for s in module.body if isinstance(s, cst.FunctionDef)}
@@ -92,6 +94,8 @@ class FileContext:
         self.external_params: dict[str, tuple[str, ...]] = {}  # dotted helper in another file -> params
         self.outgoing: dict[str, dict[str, Kind]] = {}   # what this file passes to those helpers
         self.incoming: dict[str, dict[str, Kind]] = {}   # what other files pass to helpers here
+        self.callsite_excluded: dict[str, tuple[frozenset[str], str]] = {}  # helper -> targets no caller runs
+        self.project_submodules: frozenset[str] = frozenset()  # dotted module classes used as submodules
 
     # ---------------------------------------------------------------- where
     @property
@@ -118,6 +122,9 @@ class FileContext:
 
     def scope_name(self) -> str:
         return self.frames[-1].qualname if self.frames else (self.cls.name if self.cls else "<module>")
+
+    def _exclusion_reason(self) -> str:
+        return self.excluded[-1][1] if self.excluded else ""
 
     def excluded_targets(self) -> frozenset[str]:
         out: set[str] = set()
@@ -261,6 +268,10 @@ class FileContext:
             if skip_self and params:
                 params = params[1:]
             self._record_args(call, params, self.callsite.setdefault(qual, {}))
+            # the helper runs only where all its callers run: keep what their guards exclude
+            here = (self.excluded_targets(), self._exclusion_reason())
+            old = self.callsite_excluded.get(qual)
+            self.callsite_excluded[qual] = here if old is None else (old[0] & here[0], old[1] or here[1])
             return
         full = self.qualified(func)
         if full is not None and full in self.external_params:
@@ -301,6 +312,9 @@ class FileContext:
                 for name, k in seen.items():
                     if frame.env.get(name) == Kind.UNKNOWN and not _annotated(fn, name):
                         frame.env[name] = k
+                excl = self.callsite_excluded.get(qual)
+                if excl and excl[0] and reach.role == "helper" and qual not in self.incoming:
+                    self.excluded.append((excl[0], f"only called where {excl[1]}"))
             elif cls is not None and cls.is_module and name == "__init__":
                 frame = Frame(qual, "init", fn, cls=cls)
                 self._bind_params(frame, fn, tensor_default=False)
@@ -394,7 +408,7 @@ def _returns(body, frame: Frame, ctx: FileContext) -> list[cst.CSTNode]:
             elif isinstance(s, (cst.FunctionDef, cst.ClassDef)):
                 continue
             else:
-                for child in s.children:
+                for child in children(s):
                     if isinstance(child, (cst.IndentedBlock, cst.Else, cst.Finally, cst.ExceptHandler)):
                         inner = child.body if not isinstance(child, cst.IndentedBlock) else child
                         block(inner.body if isinstance(inner, cst.IndentedBlock) else [])
@@ -410,6 +424,11 @@ def guard_targets(node: cst.CSTNode, ctx: FileContext) -> tuple[frozenset[str], 
     if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not):
         inner = guard_targets(node.expression, ctx)
         return (inner[1], inner[0]) if inner else None
+    if (isinstance(node, cst.Attribute) and node.attr.value == "training"
+            and isinstance(node.value, cst.Name) and node.value.value == "self"):
+        # training-mode code is not run when the model is captured in eval mode (trace, export,
+        # compile); TorchScript compiles both branches whatever the mode, so script still applies
+        return frozenset({"trace", "export", "compile"}), frozenset()
     if isinstance(node, cst.Call) and not node.args:
         name = ctx.qualified(node.func)
         true_under = GUARDS.get(name or "")
@@ -489,7 +508,7 @@ def _init_assignments(fn: cst.FunctionDef) -> Iterable[cst.BaseSmallStatement]:
             if isinstance(s, cst.SimpleStatementLine):
                 yield from s.body
             elif isinstance(s, (cst.If, cst.For, cst.With, cst.Try, cst.While)):
-                for child in s.children:
+                for child in children(s):
                     if isinstance(child, cst.IndentedBlock):
                         yield from walk(child.body)
                     elif isinstance(child, (cst.Else, cst.If)):

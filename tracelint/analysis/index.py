@@ -265,6 +265,9 @@ class ProjectIndex:
     module_classes: set[str] = field(default_factory=set)  # dotted names
     functions: dict[str, tuple[FileIndex, FunctionFacts]] = field(default_factory=dict)  # dotted -> facts
     reach: dict[str, dict[str, Reach]] = field(default_factory=dict)  # path -> qualname -> Reach
+    # module classes constructed in another module class's __init__ (blocks, heads): their forward is
+    # called by a parent, so its parameters and returns are not a capture boundary
+    submodule_classes: set[str] = field(default_factory=set)
 
     def file_reach(self, path: str) -> dict[str, Reach]:
         return self.reach.get(path, {})
@@ -311,6 +314,12 @@ def build_project(files: dict[str, FileIndex], module_bases=()) -> ProjectIndex:
             if any(_is_torch_module_base(b, extra) or b in proj.module_classes for b in c.bases):
                 proj.module_classes.add(name)
                 changed = True
+
+    for name, (ix, c) in classes.items():
+        init = c.methods.get("__init__")
+        if name in proj.module_classes and init is not None:
+            proj.submodule_classes |= {k for k in init.calls if k in proj.module_classes and k != name}
+    proj.submodule_classes -= {t for ix in files.values() for t, _ in ix.captured}  # captured directly too
 
     def method_owner(cls_name: str, meth: str, seen=None) -> tuple[str, FileIndex, FunctionFacts] | None:
         seen = seen or set()

@@ -45,3 +45,16 @@ def iter_nodes(node: cst.CSTNode, *, into_functions: bool = True) -> Iterator[cs
         if not into_functions and n is not node and isinstance(n, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
             continue
         stack.extend(reversed(list(children(n))))
+
+
+def run_visitor(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
+    """Drive a CSTVisitor's `visit_<Type>`/`leave_<Type>` methods with the fast field walk
+    (whitespace and punctuation nodes are not visited)."""
+    name = type(node).__name__
+    visit = getattr(visitor, "visit_" + name, None)
+    if visit is None or visit(node) is not False:
+        for child in children(node):
+            run_visitor(child, visitor)
+    leave = getattr(visitor, "leave_" + name, None)
+    if leave is not None:
+        leave(node)

@@ -177,6 +177,8 @@ class Walker(cst.CSTVisitor):
     # ------------------------------------------------------------------ guards
     def _reason(self, test: cst.CSTNode, else_branch: bool) -> str:
         code = cst.Module([]).code_for_node(test)
+        if code == "self.training" and not else_branch:
+            return "training mode only: capture in eval mode"
         return f"{'not ' if else_branch else ''}{code}" if len(code) < 60 else "guarded"
 
     def _regions_for(self, node: cst.CSTNode) -> None:

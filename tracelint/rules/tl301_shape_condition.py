@@ -7,6 +7,7 @@ from tracelint.analysis.conditions import COMPIF, IF, IFEXP, WHILE, ConditionRul
 from tracelint.analysis.kinds import Kind
 from tracelint.rule import Invalid
 from tracelint.targets import fail, ok
+from tracelint.analysis.nodes import children
 
 _RANK_METHODS = {"dim", "ndimension"}
 
@@ -31,7 +32,7 @@ def _reads_rank(node: cst.CSTNode) -> bool:
                 continue
         if isinstance(n, (cst.Attribute, cst.Call)) and _is_size_read(n):
             return False
-        stack.extend(n.children)
+        stack.extend(children(n))
     return found
 
 

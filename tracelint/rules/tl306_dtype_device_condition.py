@@ -7,6 +7,7 @@ from tracelint.analysis.conditions import IF, IFEXP, WHILE, ConditionRule
 from tracelint.analysis.kinds import Kind
 from tracelint.rule import Invalid
 from tracelint.targets import fail, ok
+from tracelint.analysis.nodes import children
 
 _ATTRS = {"dtype": "dtype", "device": "device", "is_cuda": "device", "is_cpu": "device",
           "is_mps": "device", "is_xpu": "device", "is_meta": "device"}
@@ -80,7 +81,7 @@ class Cast(nn.Module):
                 base, what = n.func.value, _METHODS[n.func.attr.value]
             if base is not None and self.ctx.kind(base) == Kind.TENSOR and not _on_self(base):
                 return what
-            stack.extend(n.children)
+            stack.extend(children(n))
         return None
 
 

@@ -70,7 +70,7 @@ class Net(nn.Module):
                     for small in s.body:
                         if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
                             ann = annotation_text(small.annotation)
-                            if is_optional_annotation(ann):
+                            if is_optional_annotation(ann) and small.target.value not in cls.constants:
                                 out[small.target.value] = ann
             cache[cls.name] = out
         return cache[cls.name]

@@ -7,6 +7,7 @@ import libcst as cst
 
 from tracelint.rule import Invalid, Rule
 from tracelint.targets import fail, ok
+from tracelint.analysis.nodes import run_visitor
 
 _MUTABLE = {
     "trace": fail("silently wrong: the value at capture time is baked in"),
@@ -138,7 +139,8 @@ class Norm(nn.Module):
                     counts[small.target.value] += 2
                     self.how[small.target.value] = cst.Module([]).code_for_node(small)
         finder = _Globals()
-        ctx.module.visit(finder)
+        if "global" in ctx.text:
+            run_visitor(ctx.module, finder)
         for name in finder.declared:
             self.how[name] = f"global {name}"
         for name, n in counts.items():
@@ -153,7 +155,7 @@ class Norm(nn.Module):
             return set()
         if id(fn) not in self._own_globals:
             finder = _Globals()
-            fn.visit(finder)
+            run_visitor(fn, finder)
             self._own_globals[id(fn)] = finder.declared
         return self._own_globals[id(fn)]
 

@@ -6,6 +6,7 @@ import libcst as cst
 from tracelint.analysis.state import self_attr
 from tracelint.rule import INIT, Invalid, Rule
 from tracelint.targets import fail, ok
+from tracelint.analysis.nodes import run_visitor
 
 _EFFECTS = {
     "trace": ok("the array is used as a constant"),
@@ -33,7 +34,7 @@ def used_in_capture(ctx, attr: str) -> bool:
     for name, fn in cls.methods.items():
         if f"{cls.name}.{name}" in ctx.reach:
             finder = _Uses(attr)
-            fn.visit(finder)
+            run_visitor(fn, finder)
             if finder.found:
                 return True
     return False

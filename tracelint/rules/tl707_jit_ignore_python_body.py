@@ -6,6 +6,7 @@ import libcst as cst
 from tracelint.analysis.context import guard_targets
 from tracelint.rule import Invalid, Rule
 from tracelint.targets import fail, ok
+from tracelint.analysis.nodes import run_visitor
 
 _ESCAPES = {"numpy", "tolist", "item"}
 _EFFECTS = {
@@ -112,7 +113,7 @@ class Net(nn.Module):
             for name, fn in cls.methods.items():
                 if self._decorator(fn) is not None:
                     finder = _PythonOnly(self.ctx)
-                    fn.body.visit(finder)
+                    run_visitor(fn.body, finder)
                     if finder.found:
                         out.add(name)
             self._helpers[cls.name] = out
@@ -153,7 +154,7 @@ class Net(nn.Module):
                 region = stmts[idx + 1:] if idx is not None else []
         calls = _SelfCalls()
         for r in region:
-            r.visit(calls)
+            run_visitor(r, calls)
         hit = sorted(set(calls.names) & helpers)
         if hit:
             for h in hit:
