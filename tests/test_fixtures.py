@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -21,9 +22,20 @@ def expected(path) -> set[tuple[int, str]]:
     return out
 
 
+@pytest.fixture(scope="module")
+def tree_findings():
+    """Lint fixtures/ once, as a user's `tracelint fixtures/` does (so cross-file facts count)."""
+    report = lint_paths([str(ROOT / "fixtures")], ALL_TARGETS)
+    assert not report.errors
+    out: dict[str, set[tuple[int, str]]] = {}
+    for d in report.diagnostics:
+        out.setdefault(Path(d.path).resolve().as_posix(), set()).add((d.line, d.code))
+    return out
+
+
 @pytest.mark.parametrize("path", FIXTURES, ids=lambda p: str(p.relative_to(ROOT)))
-def test_fixture_golden(path):
-    got = {(d.line, d.code) for d in lint_paths([str(path)], ALL_TARGETS).diagnostics}
+def test_fixture_golden(path, tree_findings):
+    got = tree_findings.get(path.resolve().as_posix(), set())
     want = expected(path)
     assert sorted(got - want) == [], "unexpected findings (false positives or missing markers)"
     assert sorted(want - got) == [], "expected findings not reported"

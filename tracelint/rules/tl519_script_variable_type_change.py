@@ -4,6 +4,7 @@ from __future__ import annotations
 import libcst as cst
 
 from tracelint.analysis.boundary import script_only, tensorish
+from tracelint.analysis.kinds import Kind
 from tracelint.rule import Invalid, Rule
 
 
@@ -13,13 +14,23 @@ def _number_literal(node: cst.BaseExpression) -> bool:
     return isinstance(node, (cst.Integer, cst.Float))
 
 
+def _contains(tree: cst.CSTNode, node: cst.CSTNode) -> bool:
+    stack = [tree]
+    while stack:
+        n = stack.pop()
+        if n is node:
+            return True
+        stack.extend(n.children)
+    return False
+
+
 class ScriptVariableTypeChange(Rule):
-    """Flags re-binding a local from a number literal to a tensor value (or from a tensor to a number)."""
+    """Flags re-binding a local from a number literal to a tensor (or back) inside a branch or a real loop."""
 
     code = "TL519"
     name = "script-variable-type-change"
-    summary = "`y = 0` then `y = x * 2` inside forward: a TorchScript variable keeps the type of its first binding."
-    message = "script: `{name}` was first bound to a {first} and is now a {second}; TorchScript variables keep one type, so this fails; start from a tensor (`torch.zeros_like(x)`)"
+    summary = "`y = 0`, then `y = x * 2` in a branch or loop: TorchScript cannot join an int and a Tensor."
+    message = "script: `{name}` was first bound to a {first} and becomes a {second} inside a branch or loop; TorchScript cannot join the two types where the paths meet, so this fails; start from a tensor (`torch.zeros_like(x)`)"
     help = "initialise with a tensor (`y = torch.zeros_like(x)`, `total = x.new_zeros(())`) or use a separate name"
     targets = script_only("error: a variable changes type (number -> Tensor)")
     valid = (
@@ -34,7 +45,23 @@ class Net(nn.Module):
             y = x * 2
         n = 0
         n = n + 1
-        return y * n
+        total = 0
+        total = total + y           # straight-line rebinding: each value has its own type
+        return total * n
+""",
+        """
+import torch
+from torch import nn
+
+class Sum(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.ModuleList([nn.Linear(4, 4) for _ in range(2)])
+    def forward(self, x):
+        total = 0
+        for layer in self.layers:   # unrolled by TorchScript: straight-line code
+            total = total + layer(x)
+        return total
 """,
     )
     invalid = (
@@ -53,16 +80,13 @@ class Net(nn.Module):
 import torch
 from torch import nn
 
-class Sum(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.layers = nn.ModuleList([nn.Linear(4, 4) for _ in range(2)])
+class Powers(nn.Module):
     def forward(self, x):
         total = 0.0
-        for layer in self.layers:
-            total += torch.relu(layer(x))
+        for k in range(3):
+            total += x.pow(k)
         return total
-""", ((11, 13),)),
+""", ((8, 13),)),
     )
 
     def __init__(self, ctx) -> None:
@@ -87,10 +111,28 @@ class Sum(nn.Module):
             if not aug:
                 names[name] = (kind, at)
             return
-        if prev[0] != kind:
+        if prev[0] != kind and self._merges(prev[1], at):
             names.pop(name, None)
             self.report(at, name=name, first="Python number" if prev[0] == "number" else "Tensor",
                         second="Tensor" if kind == "tensor" else "Python number")
+
+    def _merges(self, first: cst.CSTNode, at: cst.CSTNode) -> bool:
+        """The new binding sits in a branch or a real loop that the first binding is outside of, so
+        TorchScript must unify the two types where the paths join. Straight-line rebinding is fine (each
+        assignment gets its own value), and so is a loop over a module container (it is unrolled)."""
+        for stmt in self.ctx.stmts:
+            if isinstance(stmt, cst.If):
+                branches = [stmt.body, stmt.orelse]
+            elif isinstance(stmt, cst.While):
+                branches = [stmt.body]
+            elif isinstance(stmt, cst.For) and self.ctx.kind(stmt.iter) != Kind.MODULE:
+                branches = [stmt.body]
+            else:
+                continue
+            for branch in branches:
+                if branch is not None and _contains(branch, at) and not _contains(branch, first):
+                    return True
+        return False
 
     def visit_Assign(self, node: cst.Assign) -> None:
         if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
