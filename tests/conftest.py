@@ -11,7 +11,7 @@ from tracelint.config import Config
 from tracelint.targets import TARGETS
 
 ROOT = Path(__file__).resolve().parents[1]
-ALL_TARGETS = Config(targets=TARGETS)
+ALL_TARGETS = Config(targets=TARGETS, select=("ALL",))  # opt-in rules included
 
 
 def lint_snippet(code: str, select: tuple[str, ...] = (), targets=TARGETS, filename: str = "snippet.py"):

@@ -46,7 +46,9 @@ def test_shape_tests_are_not_tensor_tests_and_rank_is_not_flagged():
             "        if x.size(0) > 1:\n"
             "            x = x * 2\n"
             "        return x\n")
-    assert [(l, c) for l, _, c in _codes(body)] == [(9, "TL301")]
+    assert [(l, c) for l, _, c in _codes(body, select=())] == [(9, "TL301")]   # default rules
+    # the rank test is the opt-in TL308's
+    assert [(l, c) for l, _, c in _codes(body, select=("TL301", "TL308"))] == [(7, "TL308"), (9, "TL301")]
 
 
 def test_len_of_tensor_is_baked_not_a_shape():

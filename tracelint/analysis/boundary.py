@@ -152,7 +152,7 @@ class ReturnTracker:
         self.bound: dict[int, dict[str, str]] = {}
 
     def names(self) -> dict[str, str]:
-        return self.bound.setdefault(id(self.ctx.frame), {})
+        return self.bound.setdefault(id(self.ctx.frame.node if self.ctx.frame else None), {})
 
     def assign(self, node: cst.Assign) -> None:
         for t in node.targets:

@@ -14,8 +14,8 @@ class ListOutput(Rule):
     code = "TL405"
     name = "list-output"
     summary = "forward returns a list: torch.jit.trace warns and freezes the list's length."
-    message = "trace: forward returns a list; torch.jit.trace warns (\"Encountering a list at the output of the tracer\") and freezes its length; return a tuple"
-    help = "return a tuple (`return tuple(outs)`), or stack the tensors (`torch.stack(outs)`)"
+    message = "trace: forward returns a list; torch.jit.trace warns (\"Encountering a list at the output of the tracer\") and freezes its length; return a fixed-size tuple or a stacked tensor, or trace with strict=False"
+    help = "stack same-shaped tensors (`torch.stack(outs)`), return a fixed-size tuple (`return a, b`), or trace with `strict=False`; note `tuple(outs)` does not compile in TorchScript"
     targets = effects(trace=warn("TracerWarning: list output, the length is frozen"))
     valid = (
         """
@@ -25,7 +25,7 @@ from torch import nn
 class Net(nn.Module):
     def forward(self, x):
         outs = [x * 2, x + 1]
-        return tuple(outs)
+        return torch.stack(outs), (outs[0], outs[1])
 """,
     )
     invalid = (

@@ -45,7 +45,7 @@ class Net(nn.Module):
         self.tuples: dict[int, set[str]] = {}
 
     def _tuple_names(self) -> set[str]:
-        return self.tuples.setdefault(id(self.ctx.frame), set())
+        return self.tuples.setdefault(id(self.ctx.frame.node if self.ctx.frame else None), set())
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for t in node.targets:

@@ -6,11 +6,11 @@ import libcst as cst
 from tracelint.analysis.boundary import is_builtin_call, script_only
 from tracelint.rule import Invalid, Rule
 
-_UNKNOWN_PREFIXES = ("numpy.", "collections.abc.", "numbers.", "PIL.", "pandas.")
+_UNKNOWN_PREFIXES = ("numpy.", "collections.abc.", "PIL.", "pandas.")
 
 
 class ScriptIsinstanceType(Rule):
-    """Flags `isinstance` checks against NumPy, pandas, PIL, `numbers` and `collections.abc` types."""
+    """Flags `isinstance` checks against NumPy, pandas, PIL and `collections.abc` types."""
 
     code = "TL514"
     name = "script-isinstance-type"

@@ -54,7 +54,7 @@ class Net(nn.Module):
         self.done: set[int] = set()
 
     def _names(self) -> dict[str, cst.BaseExpression]:
-        return self.empty.setdefault(id(self.ctx.frame), {})
+        return self.empty.setdefault(id(self.ctx.frame.node if self.ctx.frame else None), {})
 
     def visit_Assign(self, node: cst.Assign) -> None:
         names = self._names()

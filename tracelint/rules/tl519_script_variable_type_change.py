@@ -94,7 +94,7 @@ class Powers(nn.Module):
         self.seen: dict[int, dict[str, tuple[str, cst.CSTNode]]] = {}
 
     def _names(self) -> dict[str, tuple[str, cst.CSTNode]]:
-        return self.seen.setdefault(id(self.ctx.frame), {})
+        return self.seen.setdefault(id(self.ctx.frame.node if self.ctx.frame else None), {})
 
     def _bound(self, name: str, value: cst.BaseExpression, at: cst.CSTNode, aug: bool = False) -> None:
         names = self._names()
@@ -111,10 +111,17 @@ class Powers(nn.Module):
             if not aug:
                 names[name] = (kind, at)
             return
-        if prev[0] != kind and self._merges(prev[1], at):
+        if prev[0] == kind:
+            return
+        if self._merges(prev[1], at):
             names.pop(name, None)
             self.report(at, name=name, first="Python number" if prev[0] == "number" else "Tensor",
                         second="Tensor" if kind == "tensor" else "Python number")
+        elif not aug and not self._in_control_flow():
+            names[name] = (kind, at)   # straight-line rebinding: from here on the new type holds
+
+    def _in_control_flow(self) -> bool:
+        return any(isinstance(s, (cst.If, cst.While, cst.For)) for s in self.ctx.stmts)
 
     def _merges(self, first: cst.CSTNode, at: cst.CSTNode) -> bool:
         """The new binding sits in a branch or a real loop that the first binding is outside of, so
