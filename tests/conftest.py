@@ -1,6 +1,7 @@
 """Shared helpers for the tests: lint a snippet or a file with every target, return (line, col, code)."""
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from tracelint.config import Config
 from tracelint.targets import TARGETS
 
 ROOT = Path(__file__).resolve().parents[1]
+# The CLI caches results in ~/.cache/tracelint; tests run fresh (test_cache.py turns it on itself).
+os.environ["TRACELINT_NO_CACHE"] = "1"
 ALL_TARGETS = Config(targets=TARGETS, select=("ALL",))  # opt-in rules included
 
 

@@ -213,3 +213,21 @@ def test_submodule_in_another_file_is_not_a_boundary(tmp_path):
     assert [d.code for d in together] == []
     alone = lint_paths([str(pkg / "blocks.py")], config).diagnostics
     assert sorted(d.code for d in alone) == ["TL401", "TL403"]
+
+
+def test_none_default_in_helpers_depends_on_call_sites():
+    code = """
+import torch
+from torch import nn
+
+class Net(nn.Module):
+    def left_out(self, x, mask=None):
+        return x if mask is None else x * mask
+
+    def always_given(self, x, mask=None):
+        return x if mask is None else x * mask
+
+    def forward(self, x):
+        return self.left_out(x) + self.always_given(x, x)
+"""
+    assert codes(code, ("script",)) == [(5, "TL401")]

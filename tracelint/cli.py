@@ -55,6 +55,8 @@ def _error(message: str) -> None:
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="A pyproject.toml or tracelint.toml.")
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only, no summary.")
 @click.option("--stdin-filename", help="With `-` as the path: the file name of the source read from stdin.")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the result cache (~/.cache/tracelint, "
+              "or $TRACELINT_CACHE_DIR).")
 @click.option("--dynamic", is_flag=True, help="Also run the dynamic checker on files that define tracelint_examples().")
 @click.option("--variants", type=click.IntRange(min=0), help="Dynamic: how many input variants per example.")
 @click.option("--timeout", type=float, default=120.0, show_default=True, help="Dynamic: seconds per example.")
@@ -63,8 +65,8 @@ def _error(message: str) -> None:
 @click.option("--seed", type=int, default=0, show_default=True, help="Dynamic: random seed.")
 @click.version_option(__version__, "--version", prog_name="tracelint")
 def check(paths, select, ignore, extend_select, targets, fmt, output_file, exclude, extend_exclude,
-          statistics, exit_zero, jobs, config_path, quiet, stdin_filename, dynamic, variants, timeout,
-          rtol, atol, seed) -> None:
+          statistics, exit_zero, jobs, config_path, quiet, stdin_filename, no_cache, dynamic, variants,
+          timeout, rtol, atol, seed) -> None:
     """Lint PyTorch code for hazards under torch.jit.trace / script, torch.export and torch.compile.
 
     PATHS are files and folders (default: the current folder); `-` reads one file from stdin.
@@ -82,6 +84,10 @@ def check(paths, select, ignore, extend_select, targets, fmt, output_file, exclu
         config = config.with_overrides(
             select=_split(select), ignore=_split(ignore), extend_select=_split(extend_select),
             exclude=_split(exclude), extend_exclude=_split(extend_exclude), targets=tgts, jobs=jobs)
+        if not no_cache:
+            from tracelint.cache import default_dir
+            folder = default_dir()
+            config = config.with_overrides(cache_dir=str(folder) if folder else None)
         rule_classes = select_rules(config.select, config.ignore, config.extend_select)
     except (ConfigError, ValueError) as e:
         _error(str(e))

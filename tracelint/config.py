@@ -33,6 +33,7 @@ class Config:
     targets: tuple[str, ...] = DEFAULT_TARGETS
     module_bases: tuple[str, ...] = ()
     jobs: int | None = None
+    cache_dir: str | None = None   # per-file result cache (the CLI uses ~/.cache/tracelint)
     source: str = ""   # the file the config came from, for messages
     root: str = "."    # the folder globs in per-file-ignores are relative to
 

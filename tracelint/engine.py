@@ -22,6 +22,7 @@ from tracelint.analysis.context import FileContext
 from tracelint.analysis.index import FileIndex, Reach, build_project, index_source
 from tracelint.analysis.kinds import Kind, join
 from tracelint.analysis.walker import Walker
+from tracelint.cache import Cache
 from tracelint.config import Config
 from tracelint.diagnostics import Diagnostic, Report, Severity
 from tracelint.rule import Rule
@@ -292,11 +293,12 @@ def run(files: list[str], config: Config, rule_classes: list[type[Rule]] | None 
                                      _external_params(ix, reach, project), submodules=submods))
 
         # phase 3: lint; then once more for files whose helpers other files call with tensors/shapes
-        results = _lint_all(jobs_list, tuple(rule_classes), pool)
+        cache = Cache(Path(config.cache_dir)) if config.cache_dir else None
+        results = _lint_all(jobs_list, tuple(rule_classes), pool, cache)
         incoming = _incoming(jobs_list, results, project)
         again = [replace(j, incoming=incoming[j.path]) for j in jobs_list if j.path in incoming]
         if again:
-            redone = dict(zip((j.path for j in again), _lint_all(again, tuple(rule_classes), pool)))
+            redone = dict(zip((j.path for j in again), _lint_all(again, tuple(rule_classes), pool, cache)))
             results = [redone.get(j.path, r) for j, r in zip(jobs_list, results)]
         for r in results:
             diags.extend(r.diagnostics)
@@ -313,10 +315,42 @@ def run(files: list[str], config: Config, rule_classes: list[type[Rule]] | None 
     return report.sort()
 
 
-def _lint_all(jobs: list[FileJob], rule_classes: tuple[type[Rule], ...], pool) -> list[JobResult]:
-    if pool and len(jobs) >= 2:
-        return list(pool.map(_lint_job_safe, jobs, [rule_classes] * len(jobs), chunksize=4))
-    return [_lint_job_safe(j, rule_classes) for j in jobs]
+def _lint_all(jobs: list[FileJob], rule_classes: tuple[type[Rule], ...], pool,
+              cache: Cache | None = None) -> list[JobResult]:
+    """Lint the jobs (cache hits skipped), in the pool when there is one; results in job order."""
+    results: list[JobResult | None] = [None] * len(jobs)
+    keys: list[str] = []
+    if cache is not None:
+        codes = tuple(f"{r.__module__}.{r.__qualname__}" for r in rule_classes)
+        for i, j in enumerate(jobs):
+            k = cache_key(j, codes)
+            keys.append(k)
+            results[i] = cache.get(k)
+    todo = [i for i, r in enumerate(results) if r is None]
+    todo_jobs = [jobs[i] for i in todo]
+    if pool and len(todo_jobs) >= 2:
+        fresh = list(pool.map(_lint_job_safe, todo_jobs, [rule_classes] * len(todo_jobs), chunksize=4))
+    else:
+        fresh = [_lint_job_safe(j, rule_classes) for j in todo_jobs]
+    for i, r in zip(todo, fresh):
+        results[i] = r
+        if cache is not None and not any(d.code == "TL001" for d in r.diagnostics):
+            cache.put(keys[i], r)
+    return results  # type: ignore[return-value]
+
+
+def cache_key(job: FileJob, codes: tuple[str, ...]) -> str:
+    """Everything a file's result depends on: bytes, display path, rules and the project's facts."""
+    return cache_key_parts(job.source, job.display, codes, sorted(job.reach.items()),
+                           sorted(job.module_classes), sorted(job.project_module_classes),
+                           sorted(job.external_params.items()),
+                           sorted((q, sorted(p.items(), key=lambda kv: kv[0])) for q, p in (job.incoming or {}).items()),
+                           job.index.module)
+
+
+def cache_key_parts(*parts) -> str:
+    from tracelint.cache import key
+    return key(*parts)
 
 
 def _external_params(ix: FileIndex, reach: dict[str, Reach], project) -> dict[str, tuple[str, ...]]:

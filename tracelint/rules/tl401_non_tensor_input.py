@@ -15,6 +15,7 @@ _NONE_DEFAULT = effects(
     trace=fail("error: None cannot be an example input (\"Type 'Tuple[Tensor, NoneType]' cannot be traced\")"),
     script=fail("run-time error: the parameter is inferred as Tensor, so None is rejected"))
 _NONE_DEFAULT_INNER = effects(script=fail("the parameter is inferred as Tensor, so a None default/argument is rejected"))
+_NONE_DEFAULT_MAYBE = effects(script=warn("the parameter is inferred as Tensor: fails wherever a caller leaves it out or passes None"))
 _SCALAR = effects(
     trace=fail("error: a Python scalar cannot be a traced input (\"cannot be traced\")"),
     export=fail("the value is specialised: runtime 'Guard failed' for any other value"))
@@ -103,7 +104,12 @@ class Fuse(nn.Module):
             ann = param_annotation(p).replace(" ", "")
             default = p.default
             if not ann and isinstance(default, cst.Name) and default.value == "None":
-                self._flag(p, "none", _NONE_DEFAULT if boundary else _NONE_DEFAULT_INNER)
+                if boundary:
+                    self._flag(p, "none", _NONE_DEFAULT)
+                else:
+                    use = _none_at_call_sites(self.ctx.module, node, p, frame.cls is not None)
+                    if use != "never":
+                        self._flag(p, "none", _NONE_DEFAULT_INNER if use == "yes" else _NONE_DEFAULT_MAYBE)
             elif boundary and default is None and (ann in _SCALARS or ann.startswith(_SCALAR_SEQ)):
                 self._flag(p, "scalar", _SCALAR, ann=ann)
             elif not ann and default is None:
@@ -157,3 +163,35 @@ def _classify(name: cst.Name, parent: cst.CSTNode | None) -> str:
     if isinstance(parent, cst.Arg) and parent.value is name:
         return "arg"
     return "other"
+
+
+def _none_at_call_sites(module: cst.Module, fn: cst.FunctionDef, param: cst.Param, method: bool) -> str:
+    """Whether the file's calls of helper `fn` leave `param` at its None default: "yes" (some call
+    does), "never" (every call passes a value), or "unknown" (no call found, e.g. a submodule forward)."""
+    name = fn.name.value
+    positional = [*fn.params.posonly_params, *fn.params.params]
+    if method and positional:
+        positional = positional[1:]
+    index = next((i for i, q in enumerate(positional) if q is param), None)
+    found = False
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        n = stack.pop()
+        stack.extend(n.children)
+        if not isinstance(n, cst.Call):
+            continue
+        f = n.func
+        hit = (isinstance(f, cst.Attribute) and f.attr.value == name and isinstance(f.value, cst.Name)
+               and f.value.value == "self") if method else (isinstance(f, cst.Name) and f.value == name)
+        if not hit:
+            continue
+        if any(a.star for a in n.args):
+            return "unknown"
+        found = True
+        value = next((a.value for a in n.args if a.keyword is not None and a.keyword.value == param.name.value), None)
+        if value is None and index is not None:
+            pos = [a.value for a in n.args if a.keyword is None]
+            value = pos[index] if index < len(pos) else None
+        if value is None or (isinstance(value, cst.Name) and value.value == "None"):
+            return "yes"
+    return "never" if found else "unknown"
