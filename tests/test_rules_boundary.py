@@ -231,3 +231,32 @@ class Net(nn.Module):
         return self.left_out(x) + self.always_given(x, x)
 """
     assert codes(code, ("script",)) == [(5, "TL401")]
+
+
+def test_isinstance_refines_optional():
+    code = """
+from typing import Optional
+import torch
+from torch import nn
+
+class Net(nn.Module):
+    def forward(self, x, mask: Optional[torch.Tensor] = None):
+        if isinstance(mask, torch.Tensor):
+            x = x * mask
+        return x
+"""
+    assert codes(code, ("script",)) == []
+
+
+def test_untyped_container_inputs():
+    code = """
+import torch
+from torch import nn
+
+class Net(nn.Module):
+    def forward(self, batch, scales, x):
+        y = batch["image"] * scales[0] + batch.get("depth", x)
+        return y + x[0] + x.sum()
+"""
+    assert codes(code, ("script",)) == [(5, "TL401"), (5, "TL401")]
+    assert codes(code, ("trace",)) == [(5, "TL401")]       # the list of numbers; a dict of tensors is fine

@@ -5,7 +5,7 @@ import libcst as cst
 
 from tracelint.analysis.boundary import at_boundary, effects, param_annotation
 from tracelint.rule import Invalid, Rule
-from tracelint.targets import fail, ok, warn
+from tracelint.targets import fail, warn
 
 _SCALARS = {"int", "float", "bool", "str"}
 _SCALAR_SEQ = ("List[int]", "List[float]", "List[bool]", "List[str]", "list[int]", "list[float]",
@@ -28,6 +28,7 @@ _SEQUENCE = effects(
 _MESSAGES = {
     "none": ("`{name}=None` without an annotation: {consequence}; annotate it `Optional[Tensor]` "
              "and leave it out of the example inputs"),
+    "none_inner": "`{name}=None` without an annotation: {consequence}; annotate it `Optional[Tensor]`",
     "scalar": "`{name}: {ann}` is a Python value at the capture boundary: {consequence}; make it a constructor option",
     "dict": "`{name}` is indexed with a string but has no annotation: {consequence}; annotate it `Dict[str, Tensor]`",
     "sequence": ("`{name}` is only indexed like a list but has no annotation: {consequence}; annotate it "
@@ -35,6 +36,7 @@ _MESSAGES = {
 }
 _HELP = {
     "none": "annotate `mask: Optional[torch.Tensor] = None`, and call the captured model without the argument",
+    "none_inner": "annotate `mask: Optional[torch.Tensor] = None` and refine it with `if mask is not None:`",
     "scalar": "make the value a constructor argument (`self.k = k`), or pass it as a tensor",
     "dict": "annotate the parameter (`batch: Dict[str, torch.Tensor]`), or pass the tensors as separate arguments",
     "sequence": "annotate the parameter; pass numbers as constructor options or as a tensor",
@@ -109,7 +111,7 @@ class Fuse(nn.Module):
                 else:
                     use = _none_at_call_sites(self.ctx.module, node, p, frame.cls is not None)
                     if use != "never":
-                        self._flag(p, "none", _NONE_DEFAULT_INNER if use == "yes" else _NONE_DEFAULT_MAYBE)
+                        self._flag(p, "none_inner", _NONE_DEFAULT_INNER if use == "yes" else _NONE_DEFAULT_MAYBE)
             elif boundary and default is None and (ann in _SCALARS or ann.startswith(_SCALAR_SEQ)):
                 self._flag(p, "scalar", _SCALAR, ann=ann)
             elif not ann and default is None:
@@ -126,8 +128,8 @@ class Fuse(nn.Module):
 
 
 def _usage(fn: cst.FunctionDef, name: str) -> str:
-    """How a parameter is used in the body: "dict" (string keys), "sequence" (only int-literal indexing,
-    iteration and len()), or "" (anything else, e.g. tensor operations)."""
+    """How a parameter is used in the body: "dict" (only string keys), "sequence" (only int-literal
+    indexing), or "" (anything else, e.g. tensor operations, which TorchScript's inferred Tensor fits)."""
     uses: list[str] = []
     parents: list[cst.CSTNode] = []
 
@@ -144,9 +146,9 @@ def _usage(fn: cst.FunctionDef, name: str) -> str:
     walk(fn.body)
     if not uses:
         return ""
-    if "dict" in uses and all(u in ("dict", "len") for u in uses):
+    if all(u == "dict" for u in uses):
         return "dict"
-    if "index" in uses and all(u in ("index", "len") for u in uses):
+    if all(u == "index" for u in uses):
         return "sequence"
     return ""
 
@@ -160,8 +162,9 @@ def _classify(name: cst.Name, parent: cst.CSTNode | None) -> str:
             if isinstance(sl.value, cst.Integer):
                 return "index"
         return "other"
-    if isinstance(parent, cst.Arg) and parent.value is name:
-        return "arg"
+    if isinstance(parent, cst.Attribute) and parent.value is name and parent.attr.value in (
+            "get", "keys", "items", "values"):
+        return "dict"
     return "other"
 
 

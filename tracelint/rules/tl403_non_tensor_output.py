@@ -60,7 +60,44 @@ class Net(nn.Module):
         loss = x.pow(2).mean()
         return x * 2, float(loss)
 """, ((7, 23),)),
+        Invalid("""
+from typing import Optional
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+class Classifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.head = nn.Linear(8, 3)
+    def forward(self, x, labels: Optional[torch.Tensor] = None):
+        logits = self.head(x)
+        loss = None
+        if labels is not None:
+            loss = F.cross_entropy(logits, labels)
+        return loss, logits
+""", ((15, 16),)),
     )
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self.maybe_none: dict[int, set[str]] = {}
+
+    def _maybe_none(self) -> set[str]:
+        return self.maybe_none.setdefault(id(self.ctx.frame.node if self.ctx.frame else None), set())
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        """`loss = None` at function level, set to a tensor only inside a branch: None on some paths."""
+        if len(node.targets) != 1 or not isinstance(node.targets[0].target, cst.Name):
+            return
+        name = node.targets[0].target.value
+        is_none = isinstance(node.value, cst.Name) and node.value.value == "None"
+        if any(isinstance(s, (cst.If, cst.For, cst.While, cst.Try, cst.With)) for s in self.ctx.stmts):
+            return
+        if is_none:
+            self._maybe_none().add(name)
+        else:
+            self._maybe_none().discard(name)
 
     def visit_Return(self, node: cst.Return) -> None:
         if node.value is None or not at_boundary(self.ctx, ("forward", "trace")):
@@ -78,6 +115,11 @@ class Net(nn.Module):
     def _what(self, e: cst.BaseExpression) -> str:
         if isinstance(e, cst.Name) and e.value == "None":
             return "None"
+        if isinstance(e, cst.Name) and e.value in self._maybe_none():
+            return f"`{e.value}`, which is None unless a branch sets it,"
+        if isinstance(e, cst.IfExp) and any(isinstance(v, cst.Name) and v.value == "None"
+                                            for v in (e.body, e.orelse)):
+            return "None on one arm of a conditional expression"
         if isinstance(e, LITERALS):
             return "a Python literal"
         k = self.ctx.kind(e)

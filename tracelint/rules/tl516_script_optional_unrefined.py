@@ -6,6 +6,7 @@ from typing import Iterable
 import libcst as cst
 
 from tracelint.analysis.boundary import is_optional_annotation, param_annotation, script_only
+from tracelint.analysis.names import dotted_name
 from tracelint.rule import Invalid, Rule
 
 
@@ -21,6 +22,10 @@ def _none_test(test: cst.BaseExpression, names: set[str]) -> tuple[set[str], set
                 return set(), {test.left.value}
     if isinstance(test, cst.Name) and test.value in names:
         return {test.value}, set()
+    if isinstance(test, cst.Call) and isinstance(test.func, (cst.Name, cst.Attribute)) and test.args \
+            and (dotted_name(test.func) or "").endswith("isinstance") \
+            and isinstance(test.args[0].value, cst.Name) and test.args[0].value.value in names:
+        return {test.args[0].value.value}, set()   # isinstance(mask, torch.Tensor) refines too
     if isinstance(test, cst.BooleanOperation):
         lt, lf = _none_test(test.left, names)
         rt, rf = _none_test(test.right, names)
