@@ -169,3 +169,31 @@ def test_training_only_code_is_not_flagged_for_eval_mode_captures(tmp_path):
         """})
     trace = lint_paths([str(root)], Config(select=("TL201",), targets=("trace",), jobs=1))
     assert [d.line for d in trace.diagnostics] == [12]  # the eval branch only
+
+
+def test_submodule_outputs_tuple_vs_tensor(tmp_path):
+    root = make(tmp_path, {"m.py": """
+        import torch
+        from torch import nn
+
+        class Pair(nn.Module):
+            def forward(self, x):
+                return x * 2, x + 1
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.pair = Pair()
+                self.lin = nn.Linear(3, 3)
+                self.layers = nn.ModuleList([nn.Linear(3, 3)])
+
+            def forward(self, x):
+                a, b = self.pair(x)          # a tuple output: unpacking is fine
+                h = self.lin(a)
+                h = h * h.sum().item() + b   # self.lin(a) is a tensor
+                for layer in self.layers:
+                    h, _ = layer(h)          # elements of a ModuleList: output kind unknown
+                return h
+        """})
+    got = lint_paths([str(root)], Config(select=("TL2",), targets=("trace",), jobs=1)).diagnostics
+    assert [(d.line, d.code) for d in got] == [(18, "TL201")]

@@ -45,6 +45,7 @@ class FileJob:
     external_params: dict[str, tuple[str, ...]]            # helpers in other files this file calls
     incoming: dict[str, dict[str, Kind]] | None = None     # argument kinds other files pass in
     submodules: frozenset[str] = frozenset()              # project module classes used as submodules
+    tuple_outputs: frozenset[str] = frozenset()           # project module classes returning tuples
 
 
 @dataclass
@@ -121,6 +122,7 @@ def lint_job(job: FileJob, rule_classes: tuple[type[Rule], ...]) -> JobResult:
         ctx.text = text
         ctx.incoming = job.incoming or {}
         ctx.project_submodules = job.submodules
+        ctx.tuple_output_classes = job.tuple_outputs
         active = [r for r in rule_classes if not getattr(r, "tool", False) and not getattr(r, "dynamic_only", False)]
         rules = [r(ctx) for r in active]
         walker = Walker(ctx, rules)
@@ -273,6 +275,7 @@ def run(files: list[str], config: Config, rule_classes: list[type[Rule]] | None 
         # phase 2: project-wide classes, entry points, reachability
         project = build_project({p: ix for p, (ix, _) in indexed.items()}, config.module_bases)
         pmc = frozenset(project.module_classes)
+        tuple_outs = frozenset(project.tuple_output_classes)
         submods = frozenset(project.submodule_classes)
         jobs_list: list[FileJob] = []
         diags: list[Diagnostic] = []
@@ -290,7 +293,8 @@ def run(files: list[str], config: Config, rule_classes: list[type[Rule]] | None 
             if not reach and not mcs:
                 continue  # nothing reachable from a capture entry point in this file
             jobs_list.append(FileJob(path, display, data, ix.module, reach, frozenset(mcs), pmc, ix,
-                                     _external_params(ix, reach, project), submodules=submods))
+                                     _external_params(ix, reach, project), submodules=submods,
+                                     tuple_outputs=tuple_outs))
 
         # phase 3: lint; then once more for files whose helpers other files call with tensors/shapes
         cache = Cache(Path(config.cache_dir)) if config.cache_dir else None

@@ -86,6 +86,7 @@ class FileContext:
         self.findings: list[tuple] = []
         self.top: cst.CSTNode | None = None   # the top-level statement being walked (for positions)
         self.text = ""                          # the decoded source, for cheap text checks
+        self.tuple_output_classes: frozenset[str] = frozenset()
         self.kinds = KindEvaluator(self)
         self.functions: dict[str, cst.FunctionDef] = {
             s.name.value: s for s in module.body if isinstance(s, cst.FunctionDef)}

@@ -37,6 +37,7 @@ class FunctionFacts:
     calls: list[str] = field(default_factory=list)     # "self.m", "super.m", "attr.sub", dotted names
     params: list[Param] = field(default_factory=list)
     returns: str = ""
+    returns_tuple: bool = False     # some `return a, b` (a forward whose output is a tuple)
 
 
 @dataclass
@@ -176,6 +177,11 @@ class _Indexer(ast.NodeVisitor):
                     self.cls.attr_types[t.attr] = ctor
         self.generic_visit(node)
 
+    def visit_Return(self, node: ast.Return) -> None:
+        if self.fn is not None and isinstance(node.value, ast.Tuple):
+            self.fn.returns_tuple = True
+        self.generic_visit(node)
+
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
         name = dotted(func)
@@ -268,6 +274,7 @@ class ProjectIndex:
     # module classes constructed in another module class's __init__ (blocks, heads): their forward is
     # called by a parent, so its parameters and returns are not a capture boundary
     submodule_classes: set[str] = field(default_factory=set)
+    tuple_output_classes: set[str] = field(default_factory=set)  # module classes whose forward returns a tuple
 
     def file_reach(self, path: str) -> dict[str, Reach]:
         return self.reach.get(path, {})
@@ -334,6 +341,11 @@ def build_project(files: dict[str, FileIndex], module_bases=()) -> ProjectIndex:
             if hit:
                 return hit
         return None
+
+    for name in proj.module_classes:
+        hit = method_owner(name, "forward")
+        if hit and (hit[2].returns_tuple or hit[2].returns.replace(" ", "").startswith(("Tuple[", "tuple["))):
+            proj.tuple_output_classes.add(name)
 
     queue: deque[tuple[FileIndex, FunctionFacts, str, str, str | None]] = deque()
 

@@ -234,8 +234,8 @@ class KindEvaluator:
             if base == Kind.SELF:
                 if ctx.self_attr_kind(meth) == Kind.MODULE:
                     fact = ctx.attr_fact(meth)
-                    if fact is not None and fact.ctor in TUPLE_MODULES:
-                        return Kind.UNKNOWN  # (output, state) tuples: unpacking them is fine
+                    if fact is not None and (fact.ctor in TUPLE_MODULES or fact.ctor in ctx.tuple_output_classes):
+                        return Kind.TENSORS  # (output, state) tuples: unpacking them is fine
                     return Kind.TENSOR  # self.submodule(x): the submodule's forward output
                 return ctx.method_return_kind(meth)
             if base == Kind.TENSORS and meth in ("index", "count"):
