@@ -12,6 +12,7 @@ import libcst as cst
 
 from tracelint.analysis.names import annotation_text, dotted_name
 from tracelint.targets import Effect, fail, ok
+from tracelint.analysis.nodes import iter_nodes
 
 if TYPE_CHECKING:  # pragma: no cover
     from tracelint.analysis.context import FileContext
@@ -62,12 +63,12 @@ def submodule_classes(ctx: "FileContext") -> set[str]:
 
 
 def _calls(node: cst.CSTNode) -> Iterator[cst.Call]:
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, cst.Call):
-            yield n
-        stack.extend(n.children)
+    return (n for n in iter_nodes(node) if isinstance(n, cst.Call))
+
+
+def module_calls(ctx: "FileContext") -> list[cst.Call]:
+    """Every call in the file, collected once per file."""
+    return _cached(ctx, "calls", lambda: list(_calls(ctx.module)))
 
 
 def at_boundary(ctx: "FileContext", roles=BOUNDARY_ROLES) -> bool:

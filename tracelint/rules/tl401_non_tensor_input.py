@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from tracelint.analysis.boundary import at_boundary, effects, param_annotation
+from tracelint.analysis.boundary import at_boundary, effects, module_calls, param_annotation
 from tracelint.rule import Invalid, Rule
 from tracelint.targets import fail, warn
+from tracelint.analysis.nodes import children
 
 _SCALARS = {"int", "float", "bool", "str"}
 _SCALAR_SEQ = ("List[int]", "List[float]", "List[bool]", "List[str]", "list[int]", "list[float]",
@@ -109,7 +110,7 @@ class Fuse(nn.Module):
                 if boundary:
                     self._flag(p, "none", _NONE_DEFAULT)
                 else:
-                    use = _none_at_call_sites(self.ctx.module, node, p, frame.cls is not None)
+                    use = _none_at_call_sites(module_calls(self.ctx), node, p, frame.cls is not None)
                     if use != "never":
                         self._flag(p, "none_inner", _NONE_DEFAULT_INNER if use == "yes" else _NONE_DEFAULT_MAYBE)
             elif boundary and default is None and (ann in _SCALARS or ann.startswith(_SCALAR_SEQ)):
@@ -139,7 +140,7 @@ def _usage(fn: cst.FunctionDef, name: str) -> str:
         if isinstance(n, cst.Name) and n.value == name:
             uses.append(_classify(n, parents[-1] if parents else None))
         parents.append(n)
-        for c in n.children:
+        for c in children(n):
             walk(c)
         parents.pop()
 
@@ -168,7 +169,7 @@ def _classify(name: cst.Name, parent: cst.CSTNode | None) -> str:
     return "other"
 
 
-def _none_at_call_sites(module: cst.Module, fn: cst.FunctionDef, param: cst.Param, method: bool) -> str:
+def _none_at_call_sites(calls: list[cst.Call], fn: cst.FunctionDef, param: cst.Param, method: bool) -> str:
     """Whether the file's calls of helper `fn` leave `param` at its None default: "yes" (some call
     does), "never" (every call passes a value), or "unknown" (no call found, e.g. a submodule forward)."""
     name = fn.name.value
@@ -177,12 +178,7 @@ def _none_at_call_sites(module: cst.Module, fn: cst.FunctionDef, param: cst.Para
         positional = positional[1:]
     index = next((i for i, q in enumerate(positional) if q is param), None)
     found = False
-    stack: list[cst.CSTNode] = [module]
-    while stack:
-        n = stack.pop()
-        stack.extend(n.children)
-        if not isinstance(n, cst.Call):
-            continue
+    for n in calls:
         f = n.func
         hit = (isinstance(f, cst.Attribute) and f.attr.value == name and isinstance(f.value, cst.Name)
                and f.value.value == "self") if method else (isinstance(f, cst.Name) and f.value == name)

@@ -8,6 +8,7 @@ import libcst as cst
 from tracelint.analysis.boundary import is_optional_annotation, param_annotation, script_only
 from tracelint.analysis.names import dotted_name
 from tracelint.rule import Invalid, Rule
+from tracelint.analysis.nodes import children
 
 
 def _none_test(test: cst.BaseExpression, names: set[str]) -> tuple[set[str], set[str]]:
@@ -52,7 +53,7 @@ def _assigns(body: cst.CSTNode, name: str) -> bool:
         if isinstance(n, cst.Assign) and any(isinstance(t.target, cst.Name) and t.target.value == name
                                              for t in n.targets):
             return not (isinstance(n.value, cst.Name) and n.value.value == "None")
-        stack.extend(n.children)
+        stack.extend(children(n))
     return False
 
 
@@ -133,7 +134,7 @@ class Net(nn.Module):
                     elif isinstance(small, cst.Assert):
                         refined |= _none_test(small.test, names)[0]
             else:
-                for child in s.children:
+                for child in children(s):
                     if isinstance(child, cst.BaseSuite):
                         self._block(child.body if isinstance(child, cst.IndentedBlock) else [child], refined)
                     elif isinstance(child, (cst.Else, cst.Finally)):
@@ -181,5 +182,5 @@ class Net(nn.Module):
                     and o.value not in self.reported:
                 self.reported.add(o.value)
                 self.report(o, name=o.value, ann=self.opt[o.value])
-        for child in node.children:
+        for child in children(node):
             self._expr(child, refined)

@@ -6,6 +6,7 @@ import libcst as cst
 from tracelint.analysis.boundary import script_only, tensorish
 from tracelint.analysis.kinds import Kind
 from tracelint.rule import Invalid, Rule
+from tracelint.analysis.nodes import children
 
 
 def _number_literal(node: cst.BaseExpression) -> bool:
@@ -20,7 +21,7 @@ def _contains(tree: cst.CSTNode, node: cst.CSTNode) -> bool:
         n = stack.pop()
         if n is node:
             return True
-        stack.extend(n.children)
+        stack.extend(children(n))
     return False
 
 
