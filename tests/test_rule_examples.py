@@ -44,3 +44,5 @@ def test_message_names_targets_and_help(rule):
     assert any(t in d.message for t in ("trace", "script", "export", "compile")), d.message
     assert d.help
     assert d.scope
+    # what to write instead: in the message itself, or appended from the rule's help
+    assert rule.advice_in_message or "use instead:" in d.message

@@ -44,6 +44,7 @@ class Rule:
     scope: ClassVar[str] = REACHABLE
     default_enabled: ClassVar[bool] = True
     confidence: ClassVar[str] = "high"
+    advice_in_message: ClassVar[bool] = False   # else report() appends "use instead: <help>"
 
     def __init__(self, ctx: "FileContext") -> None:
         self.ctx = ctx
@@ -52,7 +53,10 @@ class Rule:
                effects: Mapping[str, Effect] | None = None, help: str | None = None, **fmt) -> None:
         """Record a finding at `node`; effects default to the rule's, minus targets a guard excludes."""
         text = (message or self.message).format(**fmt) if (fmt or message is None) else message
-        self.ctx.add_finding(self, node, text, dict(effects or self.targets), help or self.help)
+        advice = help or self.help
+        if not self.advice_in_message and advice:
+            text = f"{text.rstrip('. ')} — use instead: {advice}"
+        self.ctx.add_finding(self, node, text, dict(effects or self.targets), advice)
 
     @classmethod
     def info(cls) -> RuleInfo:

@@ -59,6 +59,10 @@ def static_report(files: list[str], targets: tuple[str, ...]) -> Report:
         report = Report(targets=targets)
         report.errors.append(str(e))
         return report
+    except Exception as e:  # noqa: BLE001 - keep the dynamic results; the failure still exits 2
+        report = Report(targets=targets)
+        report.errors.append(f"static lint failed: {type(e).__name__}: {e}")
+        return report
 
 
 def confirm(module: Any, inputs: Any, *, targets: str | Iterable[str] = DEFAULT_TARGETS,

@@ -1,6 +1,6 @@
 """Run example sources in child processes: timeout per example, memory cap, crash recovery.
 
-One child per source runs its examples in order (torch is imported once per child). When an
+One child per source runs its examples in order (forked from a warm zygote, see launch). When an
 example hangs, the child is asked for its Python stacks (faulthandler on SIGUSR1) and killed;
 when it dies (abort, segfault, OOM kill), its stderr is read for the fatal stack. Either way that
 example is reported and a new child resumes at the next one. The child's stdout and stderr go to
@@ -8,25 +8,19 @@ a temporary file, never to ours.
 """
 from __future__ import annotations
 
-import json
 import os
 import re
-import select
 import signal
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from tracelint.dynamic.launch import EOF, TIMEOUT, SpawnLauncher, make_launcher
 from tracelint.dynamic.outcome import SourceOutcome, failed_example
 from tracelint.dynamic.userfiles import is_user_file
 
 ProgressFn = Callable[[str], None]
-
-_TIMEOUT, _EOF = object(), object()
-
 
 @dataclass(frozen=True)
 class Options:
@@ -47,75 +41,6 @@ def default_memory_mb() -> int | None:
     except (ValueError, OSError, AttributeError):
         return None
     return max(2048, int(pages * size * 0.8 / 2**20))
-
-
-class _Lines:
-    """JSON lines from a pipe, with a deadline per read."""
-
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-        self.buf = b""
-        self.eof = False
-
-    def next(self, deadline: float):
-        while b"\n" not in self.buf:
-            if self.eof:
-                return _EOF
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return _TIMEOUT
-            ready, _, _ = select.select([self.fd], [], [], remaining)
-            if not ready:
-                return _TIMEOUT
-            chunk = os.read(self.fd, 1 << 16)
-            if not chunk:
-                self.eof = True
-                continue
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\n", 1)
-        try:
-            return json.loads(line)
-        except ValueError:
-            return {"event": "garbage"}
-
-
-def _child_env() -> dict[str, str]:
-    env = dict(os.environ)
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    env["PYTHONUNBUFFERED"] = "1"
-    env.pop("PYTHONFAULTHANDLER", None)
-    return env
-
-
-def _limits(memory_mb: int | None):
-    def apply() -> None:
-        if memory_mb:
-            import resource
-
-            cap = memory_mb * 2**20
-            try:
-                resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-            except (ValueError, OSError):
-                pass
-    return apply
-
-
-def _kill(proc: subprocess.Popen, dump: bool) -> None:
-    if dump and hasattr(signal, "SIGUSR1") and proc.poll() is None:
-        try:
-            os.kill(proc.pid, signal.SIGUSR1)   # faulthandler writes every thread's stack to stderr
-            time.sleep(0.5)
-        except OSError:
-            pass
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except OSError:
-        try:
-            proc.kill()
-        except OSError:
-            pass
-    proc.wait()
 
 
 _FRAME = re.compile(r'File "([^"]+)", line (\d+)')
@@ -143,7 +68,8 @@ def _tail(text: str, lines: int = 2) -> str:
     return " | ".join(keep[-lines:])[:300]
 
 
-def _failure(kind: str, proc: subprocess.Popen, stderr: str, opts: Options, stage: str | None) -> tuple[str, dict[str, Any]]:
+def _failure(kind: str, returncode: int | None, stderr: str, opts: Options,
+             stage: str | None) -> tuple[str, dict[str, Any]]:
     """(status, error record) for a child that timed out or died."""
     where = f" during {stage}" if stage else ""
     loc = _stack_location(stderr)
@@ -151,63 +77,63 @@ def _failure(kind: str, proc: subprocess.Popen, stderr: str, opts: Options, stag
         return "timeout", {"type": "Timeout", "location": loc,
                            "message": f"did not finish within {opts.timeout:g} s{where} (hang or too slow; "
                                       f"raise --timeout if it is only slow)"}
-    rc = proc.returncode
+    rc = returncode
+    tail = _tail(stderr)
     if rc is not None and rc < 0:
         try:
             sig = signal.Signals(-rc).name
         except ValueError:
             sig = f"signal {-rc}"
-        status = "crashed"
-        extra = ""
-        if sig == "SIGKILL":
-            status, extra = "oom", " (killed: most likely out of memory)"
-        tail = _tail(stderr)
+        status, extra = ("oom", " (killed: most likely out of memory)") if sig == "SIGKILL" else ("crashed", "")
         return status, {"type": sig, "location": loc,
                         "message": f"the process died with {sig}{where}{extra}" + (f": {tail}" if tail else "")}
-    tail = _tail(stderr)
     return "crashed", {"type": "Exit", "location": loc,
                        "message": f"the process exited with code {rc}{where}" + (f": {tail}" if tail else "")}
 
 
-def run_source(target: dict[str, Any], display: str, opts: Options,
-               progress: ProgressFn | None = None) -> SourceOutcome:
+def run_source(target: dict[str, Any], display: str, opts: Options, progress: ProgressFn | None = None,
+               launcher=None, threads: int | None = None) -> SourceOutcome:
     """Run every example of one source in child processes and collect their results."""
+    own = launcher is None
+    launcher = launcher or make_launcher()
+    try:
+        return _run_source(target, display, opts, progress or (lambda s: None), launcher, threads)
+    finally:
+        if own:
+            launcher.close()
+
+
+def _run_source(target, display, opts: Options, say: ProgressFn, launcher, threads) -> SourceOutcome:
     outcome = SourceOutcome(display=display)
     names: list[str] | None = None
     results: dict[int, dict[str, Any]] = {}
     start = 0
     memory = default_memory_mb() if opts.memory_mb is None else opts.memory_mb
-    say = progress or (lambda s: None)
     while True:
         job = {"target": target, "start": start, "targets": list(opts.targets), "variants": opts.variants,
-               "rtol": opts.rtol, "atol": opts.atol, "seed": opts.seed, "compile_backend": opts.compile_backend}
-        rfd, wfd = os.pipe()
-        with tempfile.TemporaryFile() as errf:
+               "rtol": opts.rtol, "atol": opts.atol, "seed": opts.seed, "compile_backend": opts.compile_backend,
+               "memory_mb": memory, "threads": threads}
+        fd, log = tempfile.mkstemp(prefix="tracelint-example-", suffix=".log")
+        os.close(fd)
+        try:
             try:
-                proc = subprocess.Popen(
-                    [sys.executable, "-m", "tracelint.dynamic.worker", "--fd", str(wfd), "--job", json.dumps(job)],
-                    stdin=subprocess.DEVNULL, stdout=errf, stderr=errf, pass_fds=(wfd,), env=_child_env(),
-                    start_new_session=True, preexec_fn=_limits(memory))
-            finally:
-                os.close(wfd)
-            lines = _Lines(rfd)
+                handle = launcher.start(job, log)
+            except RuntimeError:   # the zygote could not start: fall back to plain subprocesses
+                launcher = SpawnLauncher()
+                handle = launcher.start(job, log)
             current: int | None = None
             stage: str | None = "loading"
             deadline = time.monotonic() + opts.timeout
             failure: str | None = None
             try:
                 while True:
-                    msg = lines.next(deadline)
-                    if msg is _TIMEOUT:
+                    msg = handle.next(deadline)
+                    if msg is TIMEOUT:
                         failure = "timeout"
-                        _kill(proc, dump=True)
+                        handle.kill(dump=True)
                         break
-                    if msg is _EOF:
+                    if msg is EOF:
                         failure = "died"
-                        try:
-                            proc.wait(timeout=10)
-                        except subprocess.TimeoutExpired:
-                            _kill(proc, dump=False)
                         break
                     ev = msg.get("event")
                     if ev == "loaded":
@@ -233,17 +159,17 @@ def run_source(target: dict[str, Any], display: str, opts: Options,
                     elif ev == "done":
                         break
             finally:
-                os.close(rfd)
-                if proc.poll() is None:
-                    try:
-                        proc.wait(timeout=10)
-                    except subprocess.TimeoutExpired:
-                        _kill(proc, dump=False)
+                handle.finish()
             if failure is None:
                 break
-            errf.seek(0)
-            stderr = errf.read().decode("utf-8", "replace")
-        status, record = _failure(failure, proc, stderr, opts, stage)
+            with open(log, "rb") as f:
+                stderr = f.read().decode("utf-8", "replace")
+        finally:
+            try:
+                os.unlink(log)
+            except OSError:
+                pass
+        status, record = _failure(failure, handle.returncode, stderr, opts, stage)
         if names is None:
             record["message"] = f"while importing and calling tracelint_examples(): {record['message']}"
             outcome.load_error = record

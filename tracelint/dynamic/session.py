@@ -1,16 +1,62 @@
-"""Run several example sources one after the other, each isolated (see isolation)."""
+"""Run several example sources, each isolated (see isolation), a few at a time.
+
+Each worker thread owns one launcher (one warm zygote) and runs sources in its queue order;
+results come back in the order of `sources`, whatever finished first.
+"""
 from __future__ import annotations
 
+import os
+import queue
+import threading
 from typing import Callable
 
 from tracelint.dynamic.discover import Source
 from tracelint.dynamic.isolation import Options, run_source
+from tracelint.dynamic.launch import make_launcher
 from tracelint.dynamic.outcome import SourceOutcome
 
 
-def run_sources(sources: list[Source], opts: Options, say: Callable[[str], None] | None = None) -> list[SourceOutcome]:
-    out: list[SourceOutcome] = []
-    for i, (target, display) in enumerate(sources):
-        prefix = f"[{i + 1}/{len(sources)}] "
-        out.append(run_source(target, display, opts, (lambda s, p=prefix: say(p + s)) if say else None))
-    return out
+def default_jobs() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def run_sources(sources: list[Source], opts: Options, say: Callable[[str], None] | None = None,
+                jobs: int | None = None) -> list[SourceOutcome]:
+    jobs = max(1, min(jobs or default_jobs(), len(sources) or 1))
+    threads = max(1, (os.cpu_count() or 1) // jobs)   # torch threads per child: no oversubscription
+    todo: "queue.Queue[int]" = queue.Queue()
+    for i in range(len(sources)):
+        todo.put(i)
+    out: list[SourceOutcome | None] = [None] * len(sources)
+    lock = threading.Lock()
+    done = [0]
+
+    def report(text: str) -> None:
+        if say is not None:
+            with lock:
+                say(f"[{done[0]}/{len(sources)} done] {text}")
+
+    def work() -> None:
+        launcher = make_launcher()
+        try:
+            while True:
+                try:
+                    i = todo.get_nowait()
+                except queue.Empty:
+                    return
+                target, display = sources[i]
+                out[i] = run_source(target, display, opts, report, launcher=launcher, threads=threads)
+                with lock:
+                    done[0] += 1
+        finally:
+            launcher.close()
+
+    if jobs == 1:
+        work()
+    else:
+        workers = [threading.Thread(target=work, daemon=True) for _ in range(jobs)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+    return [o for o in out if o is not None]

@@ -11,6 +11,7 @@ class VariadicForward(Rule):
     """Flags variadic and keyword-only-with-default parameters of forward and the functions it calls."""
 
     code = "TL402"
+    advice_in_message = True  # the message already ends with what to write instead
     name = "variadic-forward"
     summary = "`*args` / `**kwargs` / `*, opt=default` in forward or a helper: torch.jit.script rejects the signature."
     message = "script: `{param}` does not compile in TorchScript (\"Compiled functions can't take variable number of arguments or use keyword-only arguments with defaults\"); list the parameters explicitly"

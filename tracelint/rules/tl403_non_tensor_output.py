@@ -13,6 +13,7 @@ class NonTensorOutput(Rule):
     """Flags `return out, None` and `return out, <Python number>` in a top-level forward."""
 
     code = "TL403"
+    advice_in_message = True  # the message already ends with what to write instead
     name = "non-tensor-output"
     summary = "forward returns None or a Python value next to its tensors: torch.jit.trace only outputs tensors."
     message = "trace: forward returns {what} at output {index}, and traced functions can only output tensors (\"Only tensors, lists, tuples of tensors, or dictionary of tensors can be output\"); return tensors only"

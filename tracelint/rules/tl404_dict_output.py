@@ -12,6 +12,7 @@ class DictOutput(Rule):
     """Flags a top-level forward that returns a dict (literal, comprehension, or a local bound to one)."""
 
     code = "TL404"
+    advice_in_message = True  # the message already ends with what to write instead
     name = "dict-output"
     summary = "forward returns a dict: torch.jit.trace with the default strict=True raises."
     message = "trace: forward returns a dict, which torch.jit.trace rejects with the default strict=True (\"Encountering a dict at the output of the tracer\"); return a tuple or trace with strict=False"

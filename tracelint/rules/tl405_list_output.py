@@ -12,6 +12,7 @@ class ListOutput(Rule):
     """Flags a top-level forward that returns a list (literal, comprehension, or a local bound to one)."""
 
     code = "TL405"
+    advice_in_message = True  # the message already ends with what to write instead
     name = "list-output"
     summary = "forward returns a list: torch.jit.trace warns and freezes the list's length."
     message = "trace: forward returns a list; torch.jit.trace warns (\"Encountering a list at the output of the tracer\") and freezes its length; return a fixed-size tuple or a stacked tensor, or trace with strict=False"

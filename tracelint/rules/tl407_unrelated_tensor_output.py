@@ -15,6 +15,7 @@ class UnrelatedTensorOutput(Rule):
     """Flags `return ..., self.table` where `self.table` is a plain tensor attribute (not a parameter or buffer)."""
 
     code = "TL407"
+    advice_in_message = True  # the message already ends with what to write instead
     name = "unrelated-tensor-output"
     summary = "forward returns a plain tensor attribute: torch.jit.trace rejects outputs with no data dependence on inputs."
     message = "trace: `self.{attr}` is a plain tensor attribute returned as-is, and torch.jit.trace rejects an output that does not depend on the inputs (\"did not have observable data dependence\"); register it as a buffer or return it outside forward"

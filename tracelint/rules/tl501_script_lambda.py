@@ -11,6 +11,7 @@ class ScriptLambda(Rule):
     """Flags `lambda` expressions in forward and the functions it calls."""
 
     code = "TL501"
+    advice_in_message = True  # the message already ends with what to write instead
     name = "script-lambda"
     summary = "A `lambda` inside forward: torch.jit.script rejects it (\"Lambda aren't supported\")."
     message = "script: a lambda does not compile in TorchScript (\"Lambda aren't supported\"); define a method or module-level function instead"

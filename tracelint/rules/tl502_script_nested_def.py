@@ -11,6 +11,7 @@ class ScriptNestedDef(Rule):
     """Flags `def` statements nested in functions that forward reaches."""
 
     code = "TL502"
+    advice_in_message = True  # the message already ends with what to write instead
     name = "script-nested-def"
     summary = "A `def` inside forward (or a helper it calls): torch.jit.script cannot compile closures."
     message = "script: `def {fn}` inside `{outer}` does not compile (\"function definitions aren't supported\"); move it to a method or module level"

@@ -11,6 +11,7 @@ class ScriptTryExcept(Rule):
     """Flags `try` statements in forward and the functions it calls."""
 
     code = "TL503"
+    advice_in_message = True  # the message already ends with what to write instead
     name = "script-try-except"
     summary = "A `try`/`except` inside forward: torch.jit.script rejects it (\"try blocks aren't supported\")."
     message = "script: `try` blocks do not compile in TorchScript (\"try blocks aren't supported\"); decide the path without catching exceptions"

@@ -11,6 +11,7 @@ class ScriptGenerator(Rule):
     """Flags `yield` in forward and the functions it calls (a generator helper)."""
 
     code = "TL504"
+    advice_in_message = True  # the message already ends with what to write instead
     name = "script-generator"
     summary = "A generator (`yield`) reached from forward: torch.jit.script rejects it (\"Yield aren't supported\")."
     message = "script: `yield` does not compile in TorchScript (\"Yield aren't supported\"); build and return a list instead"

@@ -11,6 +11,7 @@ class ScriptGlobal(Rule):
     """Flags `global` statements in forward and the functions it calls."""
 
     code = "TL505"
+    advice_in_message = True  # the message already ends with what to write instead
     name = "script-global"
     summary = "A `global` statement inside forward: torch.jit.script rejects it (\"global variables aren't supported\")."
     message = "script: `global {names}` does not compile in TorchScript (\"global variables aren't supported\"); keep the state on the module"

@@ -11,6 +11,7 @@ class ScriptSet(Rule):
     """Flags set literals, set comprehensions and `set(...)`/`frozenset(...)` calls in reachable code."""
 
     code = "TL506"
+    advice_in_message = True  # the message already ends with what to write instead
     name = "script-set"
     summary = "A set inside forward: torch.jit.script has no set type (\"Set aren't supported\")."
     message = "script: sets do not compile in TorchScript (\"Set aren't supported\"); use a tuple or list for membership tests"

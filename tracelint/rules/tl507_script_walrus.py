@@ -11,6 +11,7 @@ class ScriptWalrus(Rule):
     """Flags the walrus operator in forward and the functions it calls."""
 
     code = "TL507"
+    advice_in_message = True  # the message already ends with what to write instead
     name = "script-walrus"
     summary = "An assignment expression (`:=`) inside forward: torch.jit.script rejects it (\"NamedExpr aren't supported\")."
     message = "script: `{target} := ...` does not compile in TorchScript (\"NamedExpr aren't supported\"); assign on its own line first"

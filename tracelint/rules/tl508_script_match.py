@@ -11,6 +11,7 @@ class ScriptMatch(Rule):
     """Flags structural pattern matching in forward and the functions it calls."""
 
     code = "TL508"
+    advice_in_message = True  # the message already ends with what to write instead
     name = "script-match"
     summary = "A `match` statement inside forward: torch.jit.script rejects it (\"Match aren't supported\")."
     message = "script: `match` does not compile in TorchScript (\"Match aren't supported\"); use `if`/`elif` instead"

@@ -22,6 +22,7 @@ class ScriptStarUnpack(Rule):
     """Flags `a, *b = ...` and `for a, *b in ...` in forward and the functions it calls."""
 
     code = "TL509"
+    advice_in_message = True  # the message already ends with what to write instead
     name = "script-star-unpack"
     summary = "Starred unpacking (`first, *rest = ...`) inside forward: torch.jit.script cannot infer the list size."
     message = "script: starred unpacking `*{name}` does not compile in TorchScript (\"cannot infer list size\"); index or slice instead"

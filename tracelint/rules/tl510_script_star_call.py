@@ -11,6 +11,7 @@ class ScriptStarCall(Rule):
     """Flags star-expanded call arguments other than a tuple literal (or a name bound to one)."""
 
     code = "TL510"
+    advice_in_message = True  # the message already ends with what to write instead
     name = "script-star-call"
     summary = "A call with `*args`/`**kwargs` expansion inside forward: torch.jit.script cannot infer the argument list."
     message = "script: expanding `{star}{arg}` into a call does not compile in TorchScript (\"cannot infer list size\"); pass the list itself"

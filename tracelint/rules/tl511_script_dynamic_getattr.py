@@ -11,6 +11,7 @@ class ScriptDynamicGetattr(Rule):
     """Flags `getattr` whose attribute name is not a string literal."""
 
     code = "TL511"
+    advice_in_message = True  # the message already ends with what to write instead
     name = "script-dynamic-getattr"
     summary = "`getattr(self, f\"layer{i}\")` inside forward: torch.jit.script only accepts a literal attribute name."
     message = "script: `getattr` with a computed name does not compile in TorchScript (\"getattr's second argument must be a string literal\"); use an nn.ModuleList"

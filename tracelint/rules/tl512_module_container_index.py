@@ -22,6 +22,7 @@ class ModuleContainerIndex(Rule):
     """Flags `self.layers[i]` / `self.heads[name]` where the index is not a literal."""
 
     code = "TL512"
+    advice_in_message = True  # the message already ends with what to write instead
     name = "module-container-index"
     summary = "A module container indexed by a runtime value (`self.layers[i]`, `self.heads[task]`): script needs a literal."
     message = "script: `self.{attr}[{index}]` indexes an nn.{container} with a non-literal, which TorchScript rejects (index must be a literal){extra}; iterate the container instead"

@@ -11,6 +11,7 @@ class ScriptSuperCall(Rule):
     """Flags `super().method(...)` calls in forward and the functions it calls."""
 
     code = "TL513"
+    advice_in_message = True  # the message already ends with what to write instead
     name = "script-super-call"
     summary = "`super().forward(x)` inside forward: torch.jit.script does not support `super()`."
     message = "script: `super().{method}(...)` does not compile in TorchScript (super() is not supported); call the parent's code through a submodule or a shared helper"

@@ -13,6 +13,7 @@ class ScriptIsinstanceType(Rule):
     """Flags `isinstance` checks against NumPy, pandas, PIL and `collections.abc` types."""
 
     code = "TL514"
+    advice_in_message = True  # the message already ends with what to write instead
     name = "script-isinstance-type"
     summary = "`isinstance(x, np.ndarray)` inside forward: TorchScript does not know the type and fails to compile."
     message = "script: `isinstance(..., {type})` names a type TorchScript does not know (\"Unknown type name\"); convert inputs before calling the model"

@@ -14,6 +14,7 @@ class ScriptEmptyContainer(Rule):
     """Flags an unannotated empty list/dict that receives ints, floats, strings or shapes."""
 
     code = "TL515"
+    advice_in_message = True  # the message already ends with what to write instead
     name = "script-empty-container"
     summary = "An unannotated `[]`/`{}` filled with non-tensors inside forward: TorchScript assumes List[Tensor]/Dict[str, Tensor]."
     message = "script: `{name} = {empty}` is typed {typed} by TorchScript, so adding a {kind} value fails to compile; annotate it (`{name}: {hint} = {empty}`)"

@@ -61,6 +61,7 @@ class ScriptOptionalUnrefined(Rule):
     """Flags operations on an Optional-annotated parameter outside an `is not None` refinement."""
 
     code = "TL516"
+    advice_in_message = True  # the message already ends with what to write instead
     name = "script-optional-unrefined"
     summary = "An `Optional[...]` parameter used without an `is not None` check: torch.jit.script rejects the call."
     message = "script: `{name}` is `{ann}` and is used here without an `is not None` refinement, which TorchScript rejects (\"arguments not valid\"); check it first"

@@ -12,6 +12,7 @@ class ScriptOptionalAttribute(Rule):
     """Flags operations on `self.attr` when the class declares `attr: Optional[...]`."""
 
     code = "TL517"
+    advice_in_message = True  # the message already ends with what to write instead
     name = "script-optional-attribute"
     summary = "`if self.scale is not None: x * self.scale` with `scale: Optional[Tensor]`: TorchScript does not refine attributes."
     message = "script: `self.{attr}` is declared `{ann}` and TorchScript does not narrow attributes with `is not None`, so this use fails to compile; copy it to a local first"

@@ -14,6 +14,7 @@ class ScriptMixedContainer(Rule):
     """Flags list literals and dict literals whose elements/values are tensors and non-tensors."""
 
     code = "TL518"
+    advice_in_message = True  # the message already ends with what to write instead
     name = "script-mixed-container"
     summary = "A list/dict literal mixing tensors and Python values inside forward: TorchScript lists and dicts hold one type."
     message = "script: this {what} mixes a Tensor with a {other}, which TorchScript cannot type (\"arguments not valid\"); use a tuple or keep the values apart"

@@ -29,6 +29,7 @@ class ScriptVariableTypeChange(Rule):
     """Flags re-binding a local from a number literal to a tensor (or back) inside a branch or a real loop."""
 
     code = "TL519"
+    advice_in_message = True  # the message already ends with what to write instead
     name = "script-variable-type-change"
     summary = "`y = 0`, then `y = x * 2` in a branch or loop: TorchScript cannot join an int and a Tensor."
     message = "script: `{name}` was first bound to a {first} and becomes a {second} inside a branch or loop; TorchScript cannot join the two types where the paths meet, so this fails; start from a tensor (`torch.zeros_like(x)`)"

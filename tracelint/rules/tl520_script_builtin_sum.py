@@ -12,6 +12,7 @@ class ScriptBuiltinSum(Rule):
     """Flags `sum(<generator/list of tensors>)`, e.g. `sum(layer(x) for layer in self.layers)`."""
 
     code = "TL520"
+    advice_in_message = True  # the message already ends with what to write instead
     name = "script-builtin-sum"
     summary = "`sum(layer(x) for layer in self.layers)` inside forward: TorchScript's builtin sum takes no tensors."
     message = "script: builtin `sum()` over tensors does not compile in TorchScript (\"arguments not valid\"); stack and reduce with torch instead"
