@@ -198,3 +198,28 @@ def test_python_dash_m_matches_console_script(tree):
     a = subprocess.run([str(exe), "model.py"], cwd=tree, capture_output=True, text=True)
     b = run("model.py", cwd=tree)
     assert (a.returncode, a.stdout) == (b.returncode, b.stdout)
+
+
+def test_sarif_of_the_real_fixtures_validates_against_the_official_schema():
+    from jsonschema.validators import validator_for
+    schema = json.loads((ROOT / "tests" / "data" / "sarif-schema-2.1.0.json").read_text())
+    p = run("--format", "sarif", "--target", "trace,script,export,compile", "fixtures", cwd=ROOT)
+    assert p.returncode == 1
+    log = json.loads(p.stdout)
+    validator_for(schema)(schema).validate(log)
+    results = log["runs"][0]["results"]
+    assert len(results) > 50
+    for r in results:
+        loc = r["locations"][0]["physicalLocation"]
+        assert loc["artifactLocation"]["uri"].startswith("fixtures/")
+        assert loc["region"]["startLine"] >= 1 and loc["region"]["startColumn"] >= 1
+        assert r["partialFingerprints"]
+    rule_ids = {rule["id"] for rule in log["runs"][0]["tool"]["driver"]["rules"]}
+    assert {r["ruleId"] for r in results} <= rule_ids
+
+
+def test_github_format_on_real_output(tree):
+    p = run("--format", "github", "model.py", cwd=tree)
+    assert p.returncode == 1
+    assert p.stdout.startswith("::error file=model.py,line=7,col=13,endLine=7,")
+    assert "title=TL201::" in p.stdout
