@@ -128,6 +128,12 @@ def g(): return torch.ones(2).item()
 if True:
     def h():
         pass
+class B(object):
+  # two-space indent, comment before a method
+  def m(self, x):   # c
+    return x.sum().item()
+  @property
+  def p(self): return 1
 '''
 
 
@@ -135,7 +141,12 @@ def test_partial_positions_match_libcst_position_provider():
     from libcst.metadata import MetadataWrapper, PositionProvider
     module = cst.parse_module(TRICKY)
     full = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-    tops = [s for s in module.body if not isinstance(s, cst.SimpleStatementLine)]
+    tops = [(s, None) for s in module.body if not isinstance(s, cst.SimpleStatementLine)]
+    for cls in (s for s in module.body if isinstance(s, cst.ClassDef)):
+        for method in (s for s in cls.body.body if isinstance(s, cst.FunctionDef)):
+            only_method = engine.positions_for(module, [(method, cls)], TRICKY.encode())
+            assert only_method and all(full[n] == r for n, r in only_method.items())
+            assert method in only_method and cls not in only_method
     partial = engine.positions_for(module, tops, TRICKY.encode())
     checked = 0
     for node, rng in partial.items():

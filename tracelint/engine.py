@@ -151,35 +151,46 @@ class _Positions:
         self._computed: dict[cst.CSTNode, CodeRange] = {}
 
 
-def _top_level_starts(module: cst.Module, source: bytes) -> dict[int, int]:
-    """First line of each top-level LibCST statement, from the ast of the same source (0.1x a parse)."""
-    tree = ast.parse(source)
-    starts: dict[int, int] = {}
+def _starts(body, ast_body, out: dict[int, int]) -> None:
+    """First line of each LibCST statement in `body`, from the matching ast statements."""
     i = 0
-    for stmt in module.body:
-        count = len(stmt.body) if isinstance(stmt, cst.SimpleStatementLine) else 1
-        if i >= len(tree.body):
+    for stmt in body:
+        if i >= len(ast_body):
             break
-        a = tree.body[i]
-        i += count
+        a = ast_body[i]
+        i += len(stmt.body) if isinstance(stmt, cst.SimpleStatementLine) else 1
         first = min([a.lineno, *(d.lineno for d in getattr(a, "decorator_list", ()))])
-        starts[id(stmt)] = first - len(stmt.leading_lines)
-    return starts
+        out[id(stmt)] = first - len(stmt.leading_lines)
 
 
 def positions_for(module: cst.Module, tops, source: bytes) -> dict[cst.CSTNode, CodeRange]:
-    """Positions of the nodes in the given top-level statements only: codegen just those."""
-    starts = _top_level_starts(module, source)
+    """Positions of the nodes in the given statements only: LibCST's position codegen, run on just
+    those. `tops` are (top-level statement, None) or (method, its top-level class)."""
+    tree = ast.parse(source)
+    starts: dict[int, int] = {}
+    _starts(module.body, tree.body, starts)
     prov = _Positions()
-    for stmt in tops:
+    for stmt, cls in tops:
+        indent: list[str] = []
+        if cls is not None:
+            pos = next((k for k, s in enumerate(module.body) if s is cls), None)
+            a_cls = tree.body[_ast_index(module.body, pos)] if pos is not None else None
+            if isinstance(a_cls, ast.ClassDef) and isinstance(cls.body, cst.IndentedBlock):
+                _starts(cls.body.body, a_cls.body, starts)
+                indent = [cls.body.indent if cls.body.indent is not None else module.default_indent]
         start = starts.get(id(stmt))
         if start is None:  # fall back to the whole module
             return MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
         state = PositionProvidingCodegenState(default_indent=module.default_indent,
                                               default_newline=module.default_newline,
-                                              provider=prov, line=start, column=0)
+                                              provider=prov, line=start, column=0, indent_tokens=indent)
         stmt._codegen(state)
     return prov._computed
+
+
+def _ast_index(body, pos: int) -> int:
+    """Index in the ast body of the LibCST statement at `pos` (`a; b` lines are several ast statements)."""
+    return sum(len(s.body) if isinstance(s, cst.SimpleStatementLine) else 1 for s in body[:pos])
 
 
 def _positions(ctx: FileContext, module: cst.Module, display: str, text: str,
@@ -187,8 +198,8 @@ def _positions(ctx: FileContext, module: cst.Module, display: str, text: str,
     """Diagnostics with 1-based positions, each with the line span of its statement (for suppressions)."""
     if not ctx.findings:
         return []
-    tops = {id(f[7]): f[7] for f in ctx.findings if f[7] is not None}
-    if len(tops) == len({id(f[7]) for f in ctx.findings}):
+    tops = {id(f[7][0]): f[7] for f in ctx.findings if f[7] is not None}
+    if all(f[7] is not None for f in ctx.findings):
         positions = positions_for(module, list(tops.values()), source)
     else:
         positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)

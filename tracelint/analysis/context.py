@@ -84,7 +84,8 @@ class FileContext:
         self.excluded: list[tuple[frozenset[str], str]] = []
         self.stmts: list[cst.CSTNode] = []
         self.findings: list[tuple] = []
-        self.top: cst.CSTNode | None = None   # the top-level statement being walked (for positions)
+        # (statement being walked, its top-level class or None): positions are computed per statement
+        self.top: tuple[cst.CSTNode, cst.ClassDef | None] | None = None
         self.text = ""                          # the decoded source, for cheap text checks
         self.tuple_output_classes: frozenset[str] = frozenset()
         self.kinds = KindEvaluator(self)

@@ -77,7 +77,7 @@ class Walker(cst.CSTVisitor):
             if isinstance(stmt, cst.ClassDef):
                 state = class_state(stmt, stmt.name.value in ctx.module_class_names, ctx)
                 ctx.classes.append(state)
-                ctx.top = stmt
+                ctx.top = (stmt, None)
                 self._dispatch(stmt, leave=False)
                 for inner in (stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else ()):
                     if isinstance(inner, cst.FunctionDef):
@@ -95,7 +95,7 @@ class Walker(cst.CSTVisitor):
         for _, _, state, fn in sorted(work, key=lambda w: (w[0], w[1])):
             if state is not None:
                 ctx.classes.append(state)
-            ctx.top = state.node if state is not None else fn
+            ctx.top = (fn, state.node if state is not None else None)
             self.walk(fn)
             if state is not None:
                 ctx.classes.pop()

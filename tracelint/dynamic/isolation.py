@@ -112,7 +112,7 @@ def _run_source(target, display, opts: Options, say: ProgressFn, launcher, threa
     while True:
         job = {"target": target, "start": start, "targets": list(opts.targets), "variants": opts.variants,
                "rtol": opts.rtol, "atol": opts.atol, "seed": opts.seed, "compile_backend": opts.compile_backend,
-               "memory_mb": memory, "threads": threads}
+               "memory_mb": memory, "threads": threads, "timeout": opts.timeout}
         fd, log = tempfile.mkstemp(prefix="tracelint-example-", suffix=".log")
         os.close(fd)
         try:

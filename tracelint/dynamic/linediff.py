@@ -15,8 +15,16 @@ from tracelint.dynamic.linetrace import Event
 _LOOP_WORDS = ("for ", "while ", "async for ")
 
 
-def first_difference(example: list[Event], variant: list[Event], variant_name: str) -> dict[str, Any] | None:
-    """Location dict {path, line, how, detail} of the first differing outcome, or None if identical."""
+def first_difference(example: list[Event], variant: list[Event], variant_name: str, *,
+                     values: bool = True, reference: str = "the example") -> dict[str, Any] | None:
+    """Location dict {path, line, how, detail} of the first differing outcome, or None if identical.
+
+    `values=False` compares control flow only (for a side recorded without conversion hooks);
+    `reference` names the first run in the detail text.
+    """
+    if not values:
+        example = [e for e in example if e[0] == "L"]
+        variant = [e for e in variant if e[0] == "L"]
     n = min(len(example), len(variant))
     i = 0
     while i < n and example[i] == variant[i]:
@@ -27,7 +35,7 @@ def first_difference(example: list[Event], variant: list[Event], variant_name: s
     b = variant[i] if i < len(variant) else None
     if a is not None and b is not None and a[0] == "V" and b[0] == "V" and a[1:4] == b[1:4]:
         path, line, kind = a[1], a[2], a[3]
-        return _loc(path, line, f"Tensor.{kind} gave {_show(a[4])} on the example and "
+        return _loc(path, line, f"Tensor.{kind} gave {_show(a[4])} on {reference} and "
                                 f"{_show(b[4])} on variant {variant_name}")
     j = i - 1
     while j >= 0 and example[j][0] != "L":
@@ -35,21 +43,21 @@ def first_difference(example: list[Event], variant: list[Event], variant_name: s
     if j < 0:
         return None
     path, line = example[j][1], example[j][2]
-    return _loc(path, line, _describe_flow(example, variant, path, line, a, b, variant_name))
+    return _loc(path, line, _describe_flow(example, variant, path, line, a, b, variant_name, reference))
 
 
-def _describe_flow(example, variant, path: str, line: int, a, b, variant_name: str) -> str:
+def _describe_flow(example, variant, path: str, line: int, a, b, variant_name: str, reference: str) -> str:
     text = linecache.getline(path, line).strip()
     count_a = sum(1 for e in example if e[0] == "L" and e[1] == path and e[2] == line)
     count_b = sum(1 for e in variant if e[0] == "L" and e[1] == path and e[2] == line)
     if text.startswith(_LOOP_WORDS) and count_a != count_b:
         # the header line runs once per iteration plus once when the loop ends
-        return (f"loop runs {max(count_a - 1, 0)} times on the example and {max(count_b - 1, 0)} "
+        return (f"loop runs {max(count_a - 1, 0)} times on {reference} and {max(count_b - 1, 0)} "
                 f"times on variant {variant_name}")
     nxt_a = _next_line(a)
     nxt_b = _next_line(b)
     if nxt_a is not None and nxt_b is not None:
-        return (f"control flow differs after this line: the example continues at line {nxt_a}, "
+        return (f"control flow differs after this line: {reference} continues at line {nxt_a}, "
                 f"variant {variant_name} at line {nxt_b}")
     return f"Python-level outcome of this line differs on variant {variant_name}"
 

@@ -47,8 +47,10 @@ def fingerprint(value: Any) -> Any:
 class LineRecorder:
     """Context manager: line coverage always; the event list and conversion hooks when `events`."""
 
-    def __init__(self, events: bool = True, user: Callable[[str], bool] = is_user_file) -> None:
+    def __init__(self, events: bool = True, user: Callable[[str], bool] = is_user_file,
+                 hooks: bool = True) -> None:
         self.record_events = events
+        self.hooks = hooks and events   # off under torch.jit.trace: a wrapper frame would own its warnings
         self.user = user
         self.events: list[Event] = []
         self.coverage: dict[str, set[int]] = {}
@@ -60,6 +62,8 @@ class LineRecorder:
     # -- tracing ---------------------------------------------------------------------------
     def _global(self, frame, event, arg):
         if event == "call" and self.user(frame.f_code.co_filename):
+            code = frame.f_code   # the def line counts as run when the function is called
+            self.coverage.setdefault(code.co_filename, set()).add(code.co_firstlineno)
             return self._local
         return None
 
@@ -109,7 +113,7 @@ class LineRecorder:
     def __enter__(self) -> "LineRecorder":
         global _ACTIVE
         self._outer = _ACTIVE
-        if self.record_events and not _hooks_installed():
+        if self.hooks and not _hooks_installed():
             self._patch()
         _ACTIVE = self
         self._previous = sys.gettrace()

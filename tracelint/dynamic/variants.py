@@ -94,6 +94,11 @@ def _value(t, how: str, gen):
     return t
 
 
+def resize_batch(inputs: tuple, old: int, new: int) -> tuple:
+    """The inputs with dim 0 of every batch-sized tensor changed from `old` to `new`."""
+    return trees.tree_map(lambda t: _resize(t, 0, new) if t.dim() >= 1 and t.shape[0] == old else t, inputs)
+
+
 def _batch_sizes(b: int) -> list[tuple[str, int]]:
     larger = 2 * b if b > 1 else 2
     odd = next(n for n in range(3, 4 * b + 8, 2) if n not in (b, larger))
@@ -122,9 +127,7 @@ def generate(inputs: tuple, more_inputs: tuple = (), limit: int | None = None, s
         for name, size in _batch_sizes(b):
             if size == b:
                 continue
-            shape_variants.append(Variant(name, trees.tree_map(
-                lambda t, size=size: _resize(t, 0, size) if t.dim() >= 1 and t.shape[0] == b else t, inputs),
-                "batch"))
+            shape_variants.append(Variant(name, resize_batch(inputs, b, size), "batch"))
     for s in _length_sizes(inputs)[:3]:
         new = s + max(1, s // 2)
 

@@ -81,7 +81,8 @@ def run_job(job: dict[str, Any], chan: Channel) -> None:
         result = run_example(loaded.examples[i], loaded.names[i], targets=tuple(job["targets"]),
                              variants=job.get("variants"), rtol=job.get("rtol"), atol=job.get("atol"),
                              seed=job.get("seed", 0), compile_backend=job.get("compile_backend", "aot_eager"),
-                             on_stage=lambda s, i=i: chan.send(event="stage", index=i, stage=s))
+                             on_stage=lambda s, i=i: chan.send(event="stage", index=i, stage=s),
+                             timeout=job.get("timeout"))
         chan.send(event="result", index=i, result=result)
 
 
