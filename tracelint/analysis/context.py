@@ -32,8 +32,13 @@ GUARDS = {
     "torch.compiler.is_dynamo_compiling": frozenset({"export", "compile"}),
     "torch._dynamo.is_compiling": frozenset({"export", "compile"}),
     "torch.compiler.is_exporting": frozenset({"export"}),
+    # true under none of the four targets: ONNX export, FX symbolic tracing
+    "torch.onnx.is_in_onnx_export": frozenset(),
+    "torch.fx._symbolic_trace.is_fx_tracing": frozenset(),
 }
 SCRIPT_EXEMPT_DECORATORS = {"torch.jit.ignore", "torch.jit.unused"}
+# functions scripted when traced: trace runs them with TorchScript's run-time semantics
+SCRIPTED_WHEN_TRACED = {"torch.jit._script_if_tracing", "torch.jit.script_if_tracing"}
 
 
 @dataclass
@@ -217,6 +222,8 @@ class FileContext:
         k = join(kinds) if kinds else Kind.NONE
         if Kind.TENSOR in kinds:
             k = Kind.TENSOR
+        if Kind.TENSORS in kinds:  # a tuple on some path: a tensor on another would make unpacking look wrong
+            k = Kind.TENSORS if all(x in (Kind.TENSORS, Kind.NONE) for x in kinds) else Kind.UNKNOWN
         self._summaries[key] = k
         return k
 
@@ -314,6 +321,8 @@ class FileContext:
                 for name, k in seen.items():
                     if frame.env.get(name) == Kind.UNKNOWN and not _annotated(fn, name):
                         frame.env[name] = k
+                    elif frame.env.get(name) == Kind.TENSOR and k == Kind.PARAM:
+                        frame.env[name] = k  # every caller passes a parameter or buffer
                 excl = self.callsite_excluded.get(qual)
                 if excl and excl[0] and reach.role == "helper" and qual not in self.incoming:
                     self.excluded.append((excl[0], f"only called where {excl[1]}"))
@@ -342,7 +351,7 @@ class FileContext:
                 for e, v in zip(elems, value.elements):
                     self.bind(e.value, self.kind(v.value), v.value)
                 return
-            elem = {Kind.SHAPE: Kind.SHAPE, Kind.TENSORS: Kind.TENSOR, Kind.TENSOR: Kind.TENSOR,
+            elem = {Kind.SHAPE: Kind.SHAPE, Kind.TENSORS: Kind.TENSOR, Kind.TENSOR: Kind.TENSOR, Kind.PARAM: Kind.PARAM,
                     Kind.PYTHON: Kind.PYTHON, Kind.BAKED: Kind.BAKED}.get(kind, Kind.UNKNOWN)
             for e in elems:
                 inner = e.value
@@ -436,6 +445,9 @@ def guard_targets(node: cst.CSTNode, ctx: FileContext) -> tuple[frozenset[str], 
         true_under = GUARDS.get(name or "")
         if true_under is not None:
             return ALL - true_under, true_under
+        wrapped = _guard_wrapper(node.func, ctx)
+        if wrapped is not None:
+            return guard_targets(wrapped, ctx)
     if isinstance(node, cst.BooleanOperation):
         left = guard_targets(node.left, ctx)
         right = guard_targets(node.right, ctx)
@@ -445,6 +457,24 @@ def guard_targets(node: cst.CSTNode, ctx: FileContext) -> tuple[frozenset[str], 
         if isinstance(node.operator, cst.Or):
             other = (left[1] if left else frozenset()) | (right[1] if right else frozenset())
             return (frozenset(), other) if other else None
+    return None
+
+
+def _guard_wrapper(func: cst.CSTNode, ctx: FileContext) -> cst.CSTNode | None:
+    """`def _is_tracing(): return torch._C._get_tracing_state()`: the guard call a one-line helper returns."""
+    if not isinstance(func, cst.Name) or func.value not in ctx.functions:
+        return None
+    fn = ctx.functions[func.value]
+    body = fn.body.body if isinstance(fn.body, cst.IndentedBlock) else getattr(fn.body, "body", ())
+    stmts = [s for s in body if not (isinstance(s, cst.SimpleStatementLine) and isinstance(s.body[0], cst.Expr)
+                                     and isinstance(s.body[0].value, cst.SimpleString))]
+    if len(stmts) != 1:
+        return None
+    small = stmts[0].body[0] if isinstance(stmts[0], cst.SimpleStatementLine) else (
+        stmts[0] if isinstance(stmts[0], cst.Return) else None)
+    if isinstance(small, cst.Return) and isinstance(small.value, cst.Call) and not small.value.args:
+        if GUARDS.get(ctx.qualified(small.value.func) or "") is not None:
+            return small.value
     return None
 
 

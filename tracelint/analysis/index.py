@@ -38,6 +38,7 @@ class FunctionFacts:
     params: list[Param] = field(default_factory=list)
     returns: str = ""
     returns_tuple: bool = False     # some `return a, b` (a forward whose output is a tuple)
+    refs: list[str] = field(default_factory=list)  # names loaded in an __init__ (classes used as submodules)
 
 
 @dataclass
@@ -157,6 +158,9 @@ class _Indexer(ast.NodeVisitor):
         else:
             self.ix.functions[node.name] = facts
         self.fn = facts
+        if node.name == "__init__":  # `def __init__(self, block=Attention)`: classes passed as defaults
+            for d in [*node.args.defaults, *(k for k in node.args.kw_defaults if k is not None)]:
+                self.visit(d)
         for stmt in node.body:
             self.visit(stmt)
         self.fn = None
@@ -182,6 +186,17 @@ class _Indexer(ast.NodeVisitor):
             self.fn.returns_tuple = True
         self.generic_visit(node)
 
+    def visit_Name(self, node: ast.Name) -> None:
+        if self.fn is not None and self.fn.qualname.endswith(".__init__") and isinstance(node.ctx, ast.Load):
+            self.fn.refs.append(self._res(node.id) or node.id)
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        if self.fn is not None and self.fn.qualname.endswith(".__init__") and isinstance(node.ctx, ast.Load):
+            name = dotted(node)
+            if name and not name.startswith("self."):
+                self.fn.refs.append(self._res(name) or name)
+        self.generic_visit(node)
+
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
         name = dotted(func)
@@ -196,10 +211,13 @@ class _Indexer(ast.NodeVisitor):
         resolved = self._res(name)
         if resolved in CAPTURE_CALLS and node.args:
             target = dotted(node.args[0])
+            made = False
             if target is None and isinstance(node.args[0], ast.Call):
-                target = dotted(node.args[0].func)  # torch.jit.script(Model())
+                target = dotted(node.args[0].func)  # torch.jit.script(Model()), or a factory's result
+                made = True
             if target:
-                self.ix.captured.append((self._res(target) or target, CAPTURE_CALLS[resolved]))
+                self.ix.captured.append((self._res(target) or target, CAPTURE_CALLS[resolved]
+                                         + ("()" if made else "")))
         # names passed as arguments may be called later (callbacks): count them as calls
         if self.fn is not None:
             for a in node.args:
@@ -323,9 +341,11 @@ def build_project(files: dict[str, FileIndex], module_bases=()) -> ProjectIndex:
                 changed = True
 
     for name, (ix, c) in classes.items():
+        # any class's __init__ (its own base may live outside the linted tree) that builds, aliases or
+        # passes on a module class makes that class a submodule: its forward is not the capture boundary
         init = c.methods.get("__init__")
-        if name in proj.module_classes and init is not None:
-            proj.submodule_classes |= {k for k in init.calls if k in proj.module_classes and k != name}
+        if init is not None:
+            proj.submodule_classes |= {k for k in (*init.calls, *init.refs) if k in proj.module_classes and k != name}
     proj.submodule_classes -= {t for ix in files.values() for t, _ in ix.captured}  # captured directly too
 
     def method_owner(cls_name: str, meth: str, seen=None) -> tuple[str, FileIndex, FunctionFacts] | None:
@@ -371,7 +391,11 @@ def build_project(files: dict[str, FileIndex], module_bases=()) -> ProjectIndex:
                 add(ix, f, SCRIPT_DECORATORS[d], f.qualname, None)
     for ix in files.values():
         for target, mech in ix.captured:
+            made = mech.endswith("()")
+            mech = mech.rstrip("()")
             if target in functions:
+                if made:
+                    continue  # `torch.jit.trace(build(), ...)`: the factory's result is captured, not the factory
                 fix, f = functions[target]
                 add(fix, f, mech, f.qualname, None)
             elif target in classes and target not in proj.module_classes:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 class Kind(enum.Enum):
     TENSOR = "tensor"          # tensor data (values flow at run time)
+    PARAM = "param"            # a parameter or buffer of the module (fixed shape, dtype, device)
     SHAPE = "shape"            # ints/tuples derived from .shape/.size()/.dim()/len(x.shape)/.numel()
     META = "meta"              # dtype, device, layout, is_floating_point(): fixed per input
     PYTHON = "python"          # literals, config, flags, loop counters over constants
@@ -55,6 +56,17 @@ TORCH_PYTHON = {
 }
 TORCH_SEQ = {"torch.unbind", "torch.split", "torch.chunk", "torch.tensor_split", "torch.meshgrid",
              "torch.broadcast_tensors"}
+# torch APIs returning Python values (flags, predicates, configuration), by prefix
+TORCH_PYTHON_PREFIXES = ("torch.jit.is_", "torch.cuda.", "torch.backends.", "torch.distributed.",
+                         "torch._C.", "torch.onnx.", "torch.fx.", "torch.utils.", "torch.overrides.",
+                         "torch.version.", "torch.mps.", "torch.xpu.", "torch.hub.")
+# `is_*` functions that do read tensor data
+TORCH_DATA_PREDICATES = {"torch.is_nonzero", "torch.is_same_size"}
+# ops that always return a tuple of tensors, and ops that do when given a dim
+TUPLE_METHODS = {"topk", "sort", "kthvalue", "mode", "aminmax", "frexp", "slogdet", "qr", "svd", "lu",
+                 "eig", "eigh", "var_mean", "std_mean", "histogram", "cummax", "cummin", "geqrf",
+                 "triangular_solve", "lstsq", "lu_unpack", "unique_consecutive_with_counts"}
+DIM_TUPLE_METHODS = {"max", "min", "median", "nanmedian"}
 # torch.nn modules whose forward returns a tuple, not a tensor
 TUPLE_MODULES = {"torch.nn.LSTM", "torch.nn.GRU", "torch.nn.RNN", "torch.nn.MultiheadAttention",
                  "torch.nn.AdaptiveLogSoftmaxWithLoss", "torch.nn.MaxPool1d", "torch.nn.MaxPool2d",
@@ -73,6 +85,8 @@ def join(kinds: Iterable[Kind]) -> Kind:
             return k
     if ks and ks <= {Kind.PYTHON, Kind.NONE}:
         return Kind.PYTHON
+    if Kind.PARAM in ks and ks <= {Kind.PARAM, Kind.PYTHON, Kind.NONE}:
+        return Kind.PARAM
     return Kind.UNKNOWN
 
 
@@ -122,7 +136,7 @@ class KindEvaluator:
             return self._attribute(node)
         if isinstance(node, cst.Subscript):
             base = self.kind(node.value)
-            if base in (Kind.TENSOR, Kind.SHAPE, Kind.META):
+            if base in (Kind.TENSOR, Kind.SHAPE, Kind.META, Kind.PARAM):
                 return base
             if base == Kind.TENSORS:
                 return Kind.TENSOR
@@ -179,8 +193,12 @@ class KindEvaluator:
             if full.split(".")[0] == "math":
                 return Kind.PYTHON
         if isinstance(node.value, cst.Name) and node.value.value == "self":
-            return self.ctx.self_attr_kind(attr)
+            k = self.ctx.self_attr_kind(attr)
+            return Kind.PARAM if k == Kind.TENSOR else k  # tensors set up in __init__
         base = self.kind(node.value)
+        if base == Kind.PARAM:
+            # parameters and buffers have a fixed shape, dtype and device
+            return Kind.PYTHON if attr in SHAPE_ATTRS | META_ATTRS else Kind.PARAM
         if base == Kind.TENSOR or (base == Kind.UNKNOWN and attr in SHAPE_ATTRS and self.ctx.analysed):
             if attr in SHAPE_ATTRS:
                 return Kind.SHAPE
@@ -220,9 +238,18 @@ class KindEvaluator:
                     return Kind.META
                 if meth in ESCAPE_METHODS:
                     return Kind.BAKED
-                if meth in SEQ_METHODS:
+                if meth in SEQ_METHODS or meth in TUPLE_METHODS:
+                    return Kind.TENSORS
+                if meth in DIM_TUPLE_METHODS and (self._has_dim(args) or any(
+                        a.keyword is not None and a.keyword.value == "dim" for a in node.args)):
                     return Kind.TENSORS
                 return Kind.TENSOR
+            if base == Kind.PARAM:
+                if meth in SHAPE_METHODS or meth in META_METHODS or meth in ESCAPE_METHODS:
+                    return Kind.PYTHON  # fixed for a given module: not an input property
+                if meth in SEQ_METHODS or meth in TUPLE_METHODS:
+                    return Kind.TENSORS
+                return Kind.PARAM
             if base == Kind.UNKNOWN and meth in ("size", "dim") and ctx.analysed and not args[1:]:
                 return Kind.SHAPE if self._looks_like_tensor(func.value) else Kind.UNKNOWN
             if base == Kind.SHAPE:
@@ -283,18 +310,28 @@ class KindEvaluator:
 
     def _torch_call(self, full: str, args) -> Kind:
         """Kind of a call to a torch API, by its resolved name."""
-        if full in TORCH_PYTHON or full.startswith(("torch.jit.is_", "torch.cuda.", "torch.backends.")):
-            return Kind.PYTHON
-        if full in TORCH_SEQ:
+        last = full.rsplit(".", 1)[-1]
+        if (full in TORCH_PYTHON or full.startswith(TORCH_PYTHON_PREFIXES)
+                or (last.startswith(("is_", "are_", "get_")) and full not in TORCH_DATA_PREDICATES)):
+            return Kind.PYTHON  # flags, predicates and configuration: Python values, not tensor data
+        if full == "torch.numel":
+            return Kind.SHAPE
+        kinds = [self.kind(a) for a in args]
+        if Kind.PARAM in kinds and all(k in (Kind.PARAM, Kind.PYTHON, Kind.NONE, Kind.META) for k in kinds):
+            return Kind.PARAM  # torch ops on parameters and constants only
+        if full in TORCH_SEQ or last in TUPLE_METHODS or (last in DIM_TUPLE_METHODS and self._has_dim(args[1:])):
             return Kind.TENSORS
         if full == "torch.Size":
             return join(self.kind(a) for a in args) if args else Kind.PYTHON
-        last = full.rsplit(".", 1)[-1]
         if full.startswith("torch.nn.") and not full.startswith("torch.nn.functional.") and last[:1].isupper():
             return Kind.MODULE
         if full.startswith(("torch.jit.", "torch.compiler.", "torch._dynamo.")):
             return Kind.UNKNOWN
         return Kind.TENSOR
+
+    def _has_dim(self, args) -> bool:
+        """`x.max(1)` / `torch.max(x, dim=1)` return (values, indices); `x.max()` / `max(x, y)` a tensor."""
+        return any(self.kind(a) not in (Kind.TENSOR, Kind.TENSORS) for a in args)
 
     def _looks_like_tensor(self, node: cst.CSTNode) -> bool:
         """An unknown value whose `.size()`/`.dim()` is called in reachable code: a tensor in practice."""

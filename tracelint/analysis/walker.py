@@ -6,7 +6,7 @@ from collections import defaultdict
 import libcst as cst
 
 from tracelint.analysis.context import (
-    SCRIPT_EXEMPT_DECORATORS, ClassState, FileContext, class_state, guard_targets)
+    SCRIPT_EXEMPT_DECORATORS, SCRIPTED_WHEN_TRACED, ClassState, FileContext, class_state, guard_targets)
 from tracelint.analysis.kinds import Kind, join
 from tracelint.analysis.nodes import child_fields
 from tracelint.rule import ANYWHERE, INIT, REACHABLE, Rule
@@ -135,6 +135,8 @@ class Walker(cst.CSTVisitor):
                 name = ctx.qualified(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator)
                 if name in SCRIPT_EXEMPT_DECORATORS:
                     ctx.excluded.append((frozenset({"script"}), f"@{name.rsplit('.', 2)[-2]}.{name.rsplit('.', 1)[-1]}"))
+                elif name in SCRIPTED_WHEN_TRACED:
+                    ctx.excluded.append((frozenset({"trace"}), f"@{name}: scripted while tracing"))
         elif isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
             if not ctx.frames and ctx.cls is None and isinstance(node, cst.SimpleStatementLine):
                 self.undo.append(mark)

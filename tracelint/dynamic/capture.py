@@ -42,12 +42,15 @@ def recording_warnings():
 
 
 def summarize_warnings(caught: list) -> list[dict[str, Any]]:
-    """User-file warnings, deduplicated by (category, line, text)."""
+    """User-file warnings, plus TracerWarnings raised inside torch.jit itself (e.g. "a list at the
+    output of the tracer", path None); deduplicated by (category, line, text)."""
     out, seen = [], set()
     for w in caught:
         path = w.filename or ""
         if not is_user_file(path):
-            continue
+            if w.category.__name__ != "TracerWarning":
+                continue
+            path = None
         msg = str(w.message).strip()
         key = (w.category.__name__, path, w.lineno, msg[:200])
         if key in seen:
@@ -77,8 +80,13 @@ class Captured:
     hint: dict[str, Any] | None = None  # export: first user line that specialised a symbolic size
 
 
-def dynamic_shapes_for(inputs: tuple, batch: int | None):
-    """Dim 0 declared dynamic for every tensor whose dim 0 is the batch size; the rest static."""
+def dynamic_shapes_for(inputs: tuple, batch: int | None, model: Any = None):
+    """Dim 0 declared dynamic for every tensor whose dim 0 is the batch size; the rest static.
+
+    The spec follows forward's signature: arguments caught by `*args` are one nested entry.
+    """
+    import inspect
+
     from torch.export import Dim
 
     def spec(x):
@@ -92,7 +100,15 @@ def dynamic_shapes_for(inputs: tuple, batch: int | None):
             return {k: spec(v) for k, v in x.items()}
         return None
 
-    return tuple(spec(a) for a in inputs)
+    specs = tuple(spec(a) for a in inputs)
+    try:
+        params = list(inspect.signature(model.forward if hasattr(model, "forward") else model).parameters.values())
+    except (TypeError, ValueError):
+        return specs
+    for k, p in enumerate(params):
+        if p.kind is inspect.Parameter.VAR_POSITIONAL:
+            return specs[:k] + (specs[k:],)
+    return specs
 
 
 class _AsModule:
@@ -129,7 +145,7 @@ def capture(target: str, model: Any, inputs: tuple, *, batch: int | None, reseed
                 try:
                     with sites:
                         ep = torch.export.export(mod, trees.clone(inputs),
-                                                 dynamic_shapes=dynamic_shapes_for(inputs, batch))
+                                                 dynamic_shapes=dynamic_shapes_for(inputs, batch, mod))
                 finally:
                     result.hint = sites.first()
                 result.fn = ep.module()

@@ -5,7 +5,7 @@ findings.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from tracelint.dynamic.outcome import SourceOutcome
@@ -49,13 +49,20 @@ class Event:
 
 @dataclass
 class ExampleRef:
-    """One example's identity and the lines it executed (for 'not reached')."""
+    """One example's identity and the lines it executed.
+
+    `coverage`: lines run by the example (eager runs, the tracing run) and by building it (the
+    tracelint_examples() call); `imported`: module-level lines run by importing its source, which
+    only count for class bodies of classes the example used (see verdicts).
+    """
 
     id: int
     label: str
     coverage: dict[str, set[int]]
+    imported: dict[str, set[int]]
     result: dict[str, Any] | None
     outcome: SourceOutcome
+    calls: dict[tuple[str, int], set[tuple[str, int]]] = field(default_factory=dict)  # call site -> callees
 
 
 def _where(loc: dict[str, Any] | None, fallback: dict[str, Any] | None) -> tuple[str, int, str, str]:
@@ -77,9 +84,10 @@ def collect(outcomes: Iterable[SourceOutcome]) -> tuple[list[Event], list[Exampl
     refs: list[ExampleRef] = []
     for outcome in outcomes:
         load_cov = {norm(p): set(v) for p, v in outcome.coverage.items()}
+        imported = {norm(p): set(v) for p, v in outcome.import_coverage.items()}
         source_def = {"path": outcome.source, "line": outcome.line} if outcome.source else None
         if outcome.load_error is not None:
-            ref = ExampleRef(len(refs), outcome.display, load_cov, None, outcome)
+            ref = ExampleRef(len(refs), outcome.display, load_cov, imported, None, outcome)
             refs.append(ref)
             path, line, how, detail = _where(outcome.load_error.get("location"), source_def)
             events.append(Event("example-failed", "", "", path, line, how, detail,
@@ -89,7 +97,9 @@ def collect(outcomes: Iterable[SourceOutcome]) -> tuple[list[Event], list[Exampl
             cov = {p: set(v) for p, v in load_cov.items()}
             for p, lines in result.get("coverage", {}).items():
                 cov.setdefault(norm(p), set()).update(lines)
-            ref = ExampleRef(len(refs), f"{outcome.display}::{result['name']}", cov, result, outcome)
+            ref = ExampleRef(len(refs), f"{outcome.display}::{result['name']}", cov, imported, result, outcome)
+            for cp, cl, fp, fl in result.get("calls", []):
+                ref.calls.setdefault((norm(cp), cl), set()).add((norm(fp), fl))
             refs.append(ref)
             events.extend(_example_events(ref, result, result.get("where") or source_def))
     return events, refs
@@ -122,9 +132,14 @@ def _example_events(ref: ExampleRef, result: dict[str, Any], where: dict[str, An
             out.append(Event("capture-error", target, "example", path, line, how, detail,
                              _err(entry.get("error")), ref.label, ref.id))
         for w in entry.get("warnings", []):
-            if w.get("category") == "TracerWarning" and w.get("path"):
+            if w.get("category") != "TracerWarning":
+                continue
+            if w.get("path"):
                 out.append(Event("warning", target, "example", norm(w["path"]), int(w.get("line") or 1),
                                  "tracer-warning", "", f"TracerWarning: {w.get('message', '')}", ref.label, ref.id))
+            else:   # raised inside torch.jit (about the inputs or outputs as a whole)
+                out.append(Event("warning", target, "example", "", 0, "fallback", "",
+                                 f"TracerWarning (from torch.jit): {w.get('message', '')}", ref.label, ref.id))
     for run in result.get("runs", []):
         if run["status"] not in ("diverged", "error"):
             continue

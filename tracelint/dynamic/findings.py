@@ -1,12 +1,11 @@
 """Turn events no static finding explains into TL901/TL902/TL903 diagnostics, one per line and code."""
 from __future__ import annotations
 
-import ast
 import linecache
-from functools import lru_cache
 
 from tracelint.diagnostics import Diagnostic, Severity
 from tracelint.dynamic.events import Event
+from tracelint.dynamic.scopes import scope_of
 from tracelint.dynamic.userfiles import display_path
 from tracelint.targets import TARGETS, fail
 
@@ -24,14 +23,17 @@ def _advice(e: Event) -> str:
         return ("a tensor became a Python value here and the capture froze it: keep it a tensor "
                 "(tensor indexing, torch.where, torch.gather) or move the decision out of forward")
     if e.how == "settrace":
-        return ("this line took another path on the variant than on the example and the capture kept the "
-                "example's: use torch.where / torch.cond, or move the decision out of forward")
+        return ("this line took another path on the variant than during capture and the capture kept the "
+                "capture's path: use torch.where / torch.cond, or move the decision out of forward")
     if e.how == "specialization":
         return "this line turns a dynamic size into a Python value: keep it symbolic (tensor ops, x.size(d) in ops)"
     if e.how == "tracer-warning":
         return f"the TracerWarning here explains it ({detail})" if detail else "see the TracerWarning at this line"
+    if e.how == "fallback" and e.kind == "capture-error":
+        return "the error names no line of your code: it concerns forward's signature, inputs or outputs, or the module as a whole"
     if e.how == "fallback":
-        return "no line could be named: compare eager and captured outputs on this variant to find the cause"
+        return ("no line could be named (no Python-level difference between the runs): look for state the "
+                "capture froze (attributes, globals, buffers) or a semantic difference of the mechanism")
     return ""
 
 
@@ -44,21 +46,32 @@ def _variants(events: list[Event], limit: int = 4) -> str:
     return f"variant{'s' if len(names) > 1 else ''} {text}" if names else "the example"
 
 
+def _per_target(group: list[Event]) -> str:
+    """`trace: capture fails: X; script: capture fails: Y` - one clause per target, first event each."""
+    parts = []
+    for t in TARGETS:
+        mine = [e for e in group if e.target == t]
+        if not mine:
+            continue
+        first = mine[0]
+        if first.kind == "capture-error":
+            text = f"{t}: capture fails: {first.what}"
+            runs = [e for e in mine if e.kind == "error"]
+            if runs:
+                text += f"; the captured model also raises on {_variants(runs)}"
+        elif first.kind == "error":
+            text = f"{t}: the captured model raises on {_variants(mine)} (eager does not): {first.what}"
+        else:
+            text = f"{t}: output differs from eager on {_variants(mine)}: {first.what}"
+        parts.append(text)
+    return "; ".join(parts)
+
+
 def _message(code: str, group: list[Event]) -> str:
     first = group[0]
-    targets = [t for t in TARGETS if any(e.target == t for e in group)]
-    tgt = ", ".join(targets)
     if code == "TL903":
         return f"{first.example}: {first.what}" + (f" ({first.detail})" if first.detail else "")
-    if code == "TL901":
-        text = f"{tgt}: output differs from eager on {_variants(group)}: {first.what}"
-    elif first.kind == "capture-error":
-        text = f"{tgt}: capture fails: {first.what}"
-        runs = [e for e in group if e.kind == "error"]
-        if runs:
-            text += f"; the captured model also raises on {_variants(runs)}"
-    else:
-        text = f"{tgt}: the captured model raises on {_variants(group)} (eager does not): {first.what}"
+    text = _per_target(group)
     if first.detail:
         text += f" [{first.detail}]"
     advice = _advice(first)
@@ -81,36 +94,6 @@ def _effects(code: str, group: list[Event], run_targets: tuple[str, ...]):
             text = f"raises on {_variants(mine)}"
         effects.append((t, fail(text)))
     return tuple(effects)
-
-
-@lru_cache(maxsize=256)
-def _scopes(path: str) -> tuple[tuple[int, int, str], ...]:
-    try:
-        tree = ast.parse("".join(linecache.getlines(path)))
-    except (SyntaxError, ValueError):
-        return ()
-    out: list[tuple[int, int, str]] = []
-
-    def walk(node, prefix: str) -> None:
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                name = f"{prefix}.{child.name}" if prefix else child.name
-                out.append((child.lineno, child.end_lineno or child.lineno, name))
-                walk(child, name)
-            else:
-                walk(child, prefix)
-
-    walk(tree, "")
-    return tuple(out)
-
-
-def scope_of(path: str, line: int) -> str:
-    """The innermost function or class around `line` (`Model.forward`), for the scope field."""
-    best = ""
-    for start, end, name in _scopes(path):
-        if start <= line <= end:
-            best = name
-    return best
 
 
 def build(unexplained: list[Event], run_targets: tuple[str, ...], fallback_display: dict[int, str]) -> list[Diagnostic]:

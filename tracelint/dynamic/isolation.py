@@ -140,6 +140,7 @@ def _run_source(target, display, opts: Options, say: ProgressFn, launcher, threa
                         names = msg["names"]
                         outcome.source, outcome.line = msg.get("source"), msg.get("line", 1)
                         outcome.coverage = msg.get("coverage", {})
+                        outcome.import_coverage = msg.get("import_coverage", {})
                         stage = None
                     elif ev == "load-error":
                         outcome.load_error = msg["error"]

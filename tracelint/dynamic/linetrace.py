@@ -54,6 +54,7 @@ class LineRecorder:
         self.user = user
         self.events: list[Event] = []
         self.coverage: dict[str, set[int]] = {}
+        self.calls: set[tuple[str, int, str, int]] = set()   # (caller file, line, callee file, def line)
         self.truncated = False
         self._previous = None
         self._patched: list[tuple[str, Any, bool]] = []
@@ -64,6 +65,12 @@ class LineRecorder:
         if event == "call" and self.user(frame.f_code.co_filename):
             code = frame.f_code   # the def line counts as run when the function is called
             self.coverage.setdefault(code.co_filename, set()).add(code.co_firstlineno)
+            if self.record_events and len(self.calls) < 10_000:
+                caller = frame.f_back   # the nearest user frame: wrappers (decorators, nn.Module) skipped
+                while caller is not None and not self.user(caller.f_code.co_filename):
+                    caller = caller.f_back
+                if caller is not None:
+                    self.calls.add((caller.f_code.co_filename, caller.f_lineno, code.co_filename, code.co_firstlineno))
             return self._local
         return None
 

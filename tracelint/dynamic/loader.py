@@ -27,7 +27,8 @@ class Loaded:
     names: list[str]
     source: str | None                # the file the examples function is defined in
     line: int                         # its `def` line
-    coverage: dict[str, list[int]] = field(default_factory=dict)
+    coverage: dict[str, list[int]] = field(default_factory=dict)         # lines the call ran
+    import_coverage: dict[str, list[int]] = field(default_factory=dict)  # module-level lines (def, class)
 
 
 def _package_name(path: Path) -> tuple[Path, str] | None:
@@ -70,9 +71,13 @@ def import_file(path: str) -> ModuleType:
 
 
 def load(target: dict[str, Any]) -> Loaded:
-    """Import the target and call its examples function, recording the lines that ran."""
-    rec = LineRecorder(events=False)
-    with rec:
+    """Import the target and call its examples function, recording the lines that ran.
+
+    Import and call are recorded apart: importing runs every `def` and `class` line, which says
+    nothing about what an example executes.
+    """
+    imported = LineRecorder(events=False)
+    with imported:
         if target["kind"] == "file":
             module = import_file(target["path"])
             func_name = EXAMPLES_FUNCTION
@@ -81,11 +86,13 @@ def load(target: dict[str, Any]) -> Loaded:
                 sys.path.insert(0, os.getcwd())
             module = importlib.import_module(target["module"])
             func_name = target.get("function") or EXAMPLES_FUNCTION
-        func = getattr(module, func_name, None)
-        if func is None or not callable(func):
-            raise LookupError(f"{module.__name__} defines no callable {func_name}()")
-        code = getattr(func, "__code__", None)
+    func = getattr(module, func_name, None)
+    if func is None or not callable(func):
+        raise LookupError(f"{module.__name__} defines no callable {func_name}()")
+    code = getattr(func, "__code__", None)
+    called = LineRecorder(events=False)
+    with called:
         examples = as_examples(func())
     source = code.co_filename if code is not None else getattr(module, "__file__", None)
     return Loaded(examples, example_names(examples), source, code.co_firstlineno if code else 1,
-                  rec.coverage_lists())
+                  called.coverage_lists(), imported.coverage_lists())

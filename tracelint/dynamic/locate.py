@@ -120,6 +120,7 @@ def error_info(exc: BaseException, candidates: Iterable[str] = (), *, skip: Iter
             "location": locate_error(exc, candidates, skip=skip)}
 
 
+_SCHEMA = re.compile(r"^[\w.:]+\(.*\) -> .*:$")
 _NOISE = ("The following operation failed in the TorchScript interpreter",
           "Traceback of TorchScript", "For more information", "Set TORCH_LOGS", "from user code:")
 
@@ -134,6 +135,11 @@ def short_message(exc: BaseException, limit: int = 300) -> str:
     if "Traceback of TorchScript" in text and errs:
         line = errs[-1]
     else:
-        line = next((ln for ln in lines if not ln.startswith(_NOISE) and not _FILE_RE.search(ln)), lines[0])
+        useful = [ln for ln in lines if not ln.startswith(_NOISE) and not _FILE_RE.search(ln)] or lines
+        line = useful[0]
+        if _SCHEMA.match(line) and len(useful) > 1:
+            line = useful[1]   # TorchScript prints the callee's schema first, then the reason
+        elif line.endswith(":") and len(useful) > 1 and _HERE not in text:
+            line = f"{line} {useful[1]}"   # "backend='aot_eager' raised:" says nothing on its own
     line = re.sub(r"^[A-Za-z_.]*(Error|Exception): ", "", line) if line in errs else line
     return line if len(line) <= limit else line[: limit - 3] + "..."

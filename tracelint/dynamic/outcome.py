@@ -15,7 +15,8 @@ class SourceOutcome:
     line: int = 1                                  # its def line
     load_error: dict[str, Any] | None = None       # examples function failed, or the child died loading
     examples: list[dict[str, Any]] = field(default_factory=list)   # runner results, in order
-    coverage: dict[str, list[int]] = field(default_factory=dict)   # lines run while loading
+    coverage: dict[str, list[int]] = field(default_factory=dict)   # lines tracelint_examples() ran
+    import_coverage: dict[str, list[int]] = field(default_factory=dict)   # lines importing it ran
 
 
 def failed_example(name: str, status: str, error: dict[str, Any]) -> dict[str, Any]:

@@ -87,19 +87,21 @@ def run_example(example: Example, name: str, *, targets: tuple[str, ...], varian
     start = time.perf_counter()
     result: dict[str, Any] = {
         "name": name, "status": "ok", "error": None, "where": where_defined(example.module),
-        "targets": [], "runs": [], "variants": [], "coverage": {}, "seconds": 0.0,
+        "targets": [], "runs": [], "variants": [], "coverage": {}, "calls": [], "seconds": 0.0,
         "run_targets": list(example.run_targets(targets)),
     }
     coverage: dict[str, set[int]] = {}
+    calls: set[tuple] = set()
     try:
         with torch.no_grad(), warnings.catch_warnings():
             filter_jit_deprecations()
-            _Run(example, result, coverage, limit=variants, rtol=rtol, atol=atol, seed=seed,
+            _Run(example, result, coverage, calls, limit=variants, rtol=rtol, atol=atol, seed=seed,
                  compile_backend=compile_backend, stage=stage, timeout=timeout).run()
     except Exception as e:  # noqa: BLE001 - anything left is the example's failure, not ours
         result["status"] = "oom" if _is_oom(e) else "error"
         result["error"] = error_info(e, list(coverage))
     result["coverage"] = {p: sorted(v) for p, v in coverage.items()}
+    result["calls"] = sorted(calls)
     result["seconds"] = round(time.perf_counter() - start, 3)
     return result
 
@@ -107,11 +109,13 @@ def run_example(example: Example, name: str, *, targets: tuple[str, ...], varian
 class _Run:
     """One example's run; the steps share the variants, eager outputs and recorded events."""
 
-    def __init__(self, example: Example, result: dict[str, Any], coverage: dict[str, set[int]], *, limit,
+    def __init__(self, example: Example, result: dict[str, Any], coverage: dict[str, set[int]],
+                 calls: set[tuple], *, limit,
                  rtol, atol, seed: int, compile_backend: str, stage: Stage, timeout: float | None) -> None:
         self.ex = example
         self.result = result
         self.coverage = coverage
+        self.calls = calls
         self.limit, self.rtol, self.atol, self.seed = limit, rtol, atol, seed
         self.compile_backend = compile_backend
         self.stage = stage
@@ -163,6 +167,7 @@ class _Run:
             if v.kind == "example":
                 self.budget = per_run(time.perf_counter() - t0, self.timeout)
             merge_coverage(self.coverage, rec.coverage)
+            self.calls.update(rec.calls)
             self.events[v.name] = rec.events
             self.result["variants"].append({"name": v.name, "inputs": trees.describe(v.inputs),
                                             "status": "ok", "error": None})
@@ -196,18 +201,22 @@ class _Run:
             self.lockstep(target, cap)
 
     def lockstep(self, target: str, cap) -> None:
-        """Eager and captured see the same calls in the same order; compare where eager succeeded."""
+        """Eager and captured see the same calls in the same order; compare where eager succeeded.
+
+        Variants eager rejected are run by neither side, so a stateful model's two copies stay in step.
+        """
         eager = fresh(self.ex.module, self.ex.train)
         if target == "trace":   # tracing ran forward once on the module the traced graph shares state with
             with contextlib.suppress(Exception, RunTimeout):
                 self.call(eager, self.ex.inputs)
         for v in self.variants:
+            if v.name in self.rejected:   # neither side runs it: eager cannot, and state stays in step
+                continue
             run = {"variant": v.name, "target": target, "status": "match", "max_abs_diff": None,
                    "detail": "", "error": None, "location": None}
             if target == "export" and v.static_dims_changed:
-                if v.name not in self.rejected:
-                    run.update(status="skipped", detail="a dimension export declares static changed")
-                    self.result["runs"].append(run)
+                run.update(status="skipped", detail="a dimension export declares static changed")
+                self.result["runs"].append(run)
                 continue
             self.stage(f"{target} on {v.name}")
             try:
@@ -223,8 +232,6 @@ class _Run:
                         got, error = self.call(cap.fn, v.inputs), None
             except (Exception, RunTimeout) as e:  # noqa: BLE001 - the captured artefact raising is a finding
                 got, error = None, e
-            if v.name in self.rejected:
-                continue
             if eager_error is not None:
                 run.update(status="skipped", detail=f"eager raised here: {type(eager_error).__name__}")
             elif error is not None:

@@ -72,7 +72,7 @@ def run_job(job: dict[str, Any], chan: Channel) -> None:
         chan.send(event="load-error", error=error_info(e))
         return
     chan.send(event="loaded", names=loaded.names, source=loaded.source, line=loaded.line,
-              coverage=loaded.coverage)
+              coverage=loaded.coverage, import_coverage=loaded.import_coverage)
 
     from tracelint.dynamic.runner import run_example
 
