@@ -91,3 +91,15 @@ def test_factory_passed_to_a_capture_call_is_not_itself_captured(tmp_path):
             "    return nn.Sequential(nn.Linear(3, 3))\n\n"
             "traced = torch.jit.trace(build(), (torch.ones(1, 3),))\n")
     assert codes(body) == []
+
+
+def test_type_comments_are_annotations():
+    body = ("class M(nn.Module):\n"
+            "    def forward(self, x):\n"
+            "        # type: (List[torch.Tensor]) -> torch.Tensor\n"
+            "        out = []\n"
+            "        for f in x:\n"
+            "            out.append(f * 2)\n"
+            "        return torch.cat(out)\n")
+    assert codes(body) == []
+    assert codes(body.replace("        # type: (List[torch.Tensor]) -> torch.Tensor\n", "")) == [(10, "TL204")]

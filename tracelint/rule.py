@@ -51,12 +51,32 @@ class Rule:
 
     def report(self, node: cst.CSTNode, message: str | None = None, *,
                effects: Mapping[str, Effect] | None = None, help: str | None = None, **fmt) -> None:
-        """Record a finding at `node`; effects default to the rule's, minus targets a guard excludes."""
+        """Record a finding at `node`; effects default to the rule's, minus targets a guard excludes.
+
+        A `consequence` field ("trace: ...; export: ...") is rebuilt here, after the exclusions in
+        force at `node`, so the message never claims a failure for a target the finding marks ok.
+        """
+        effects = dict(effects or self.targets)
+        if isinstance(fmt.get("consequence"), str):
+            fmt["consequence"] = self._consequence(fmt["consequence"], effects)
         text = (message or self.message).format(**fmt) if (fmt or message is None) else message
         advice = help or self.help
         if not self.advice_in_message and advice:
             text = f"{text.rstrip('. ')} — use instead: {advice}"
-        self.ctx.add_finding(self, node, text, dict(effects or self.targets), advice)
+        self.ctx.add_finding(self, node, text, effects, advice)
+
+    def _consequence(self, text: str, effects: Mapping[str, Effect]) -> str:
+        """`text` without the "<target>: ..." parts of targets a guard excludes here."""
+        excluded = getattr(self.ctx, "excluded_targets", None)
+        gone = {t for t in (excluded() if excluded else ()) if t in effects and effects[t].applies}
+        if not gone:
+            return text
+        full = "; ".join(f"{t}: {e.text}" for t, e in effects.items() if e.applies)
+        if text == full:
+            kept = "; ".join(f"{t}: {e.text}" for t, e in effects.items() if e.applies and t not in gone)
+        else:
+            kept = "; ".join(p for p in text.split("; ") if not any(p.startswith(f"{t}: ") for t in gone))
+        return kept or text
 
     @classmethod
     def info(cls) -> RuleInfo:

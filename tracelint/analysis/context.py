@@ -7,6 +7,7 @@ the rules, so a file is visited once. Positions are computed only when a file ha
 from __future__ import annotations
 
 import builtins
+import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -231,12 +232,13 @@ class FileContext:
     def _bind_params(self, frame: Frame, fn: cst.FunctionDef, tensor_default: bool) -> None:
         params = fn.params
         positional = [*params.posonly_params, *params.params]
+        commented = type_comment_params(fn)
         for i, p in enumerate(positional + list(params.kwonly_params)):
             name = p.name.value
             if i == 0 and frame.cls is not None and name in ("self", "cls") and p in positional:
                 frame.env[name] = Kind.SELF
                 continue
-            ann = annotation_text(p.annotation)
+            ann = annotation_text(p.annotation) or commented.get(name, "")
             if ann.replace(" ", "").startswith(("Optional[", "typing.Optional[")) or ann.endswith("None"):
                 frame.optional.add(name)
             k = annotation_kind(ann) if ann else None
@@ -391,6 +393,38 @@ class FileContext:
             return
         stmt = self.stmts[-1] if self.stmts else node
         self.findings.append((rule, node, message, effects, help, self.scope_name(), stmt, self.top))
+
+
+_TYPE_COMMENT = re.compile(r"#\s*type:\s*\((.*)\)\s*->")
+
+
+def type_comment_params(fn: cst.FunctionDef) -> dict[str, str]:
+    """PEP 484 type comments (`# type: (List[Tensor]) -> Tensor`), which TorchScript honours too."""
+    body = fn.body
+    comment = None
+    if isinstance(body, cst.IndentedBlock):
+        if body.header.comment is not None:
+            comment = body.header.comment.value
+        elif body.body and body.body[0].leading_lines and body.body[0].leading_lines[0].comment is not None:
+            comment = body.body[0].leading_lines[0].comment.value
+    m = _TYPE_COMMENT.match(comment or "")
+    if not m:
+        return {}
+    parts, depth, cur = [], 0, ""
+    for ch in m.group(1):
+        if ch == "," and depth == 0:
+            parts.append(cur.strip())
+            cur = ""
+            continue
+        depth += ch in "[(" 
+        depth -= ch in "])"
+        cur += ch
+    if cur.strip():
+        parts.append(cur.strip())
+    names = [p.name.value for p in [*fn.params.posonly_params, *fn.params.params]]
+    if names and names[0] in ("self", "cls") and len(names) == len(parts) + 1:
+        names = names[1:]
+    return dict(zip(names, parts)) if len(names) == len(parts) else {}
 
 
 def _annotated(fn: cst.FunctionDef, name: str) -> bool:

@@ -6,7 +6,7 @@ import libcst as cst
 from tracelint.analysis.conditions import COMPIF, IF, IFEXP, WHILE, ConditionRule
 from tracelint.analysis.kinds import Kind
 from tracelint.rule import Invalid
-from tracelint.targets import fail, ok
+from tracelint.targets import fail, ok, warn
 from tracelint.analysis.nodes import children
 
 _RANK_METHODS = {"dim", "ndimension"}
@@ -61,6 +61,15 @@ class ShapeCondition(ConditionRule):
         "compile": ok("guards on the shape and recompiles"),
     }
     contexts = (IF, WHILE, IFEXP, COMPIF)
+    # `if <shape test>: raise ...` validates the input: trace drops it like an assert (TL302).
+    validation_message = ("the if condition reads a shape in Python to validate the input: trace drops the "
+                          "check from the graph, so the traced model accepts wrong shapes")
+    validation_targets = {
+        "trace": warn("the check is dropped from the graph (the traced model accepts wrong shapes)"),
+        "script": ok("TorchScript keeps the check"),
+        "export": ok("the check becomes a shape guard"),
+        "compile": ok("the check becomes a shape guard"),
+    }
     valid = (
         """
 import torch
@@ -91,6 +100,17 @@ class Head(nn.Module):
             x = x[..., : x.size(-2)]
         return x - x.max(0, keepdim=True).values
 """, ((6, 12), (8, 12))),
+        # one finding per test, at the first size read; a bare `raise` body is a dropped check (trace warns)
+        Invalid("""
+import torch
+from torch import nn
+
+class Patch(nn.Module):
+    def forward(self, x):
+        if x.shape[-2] % 16 != 0 or x.shape[-1] % 16 != 0:
+            raise ValueError("size must be a multiple of 16")
+        return x.unflatten(-1, (-1, 16))
+""", ((6, 12),)),
     )
 
     def match(self, leaf: cst.BaseExpression, where: str):
@@ -98,4 +118,6 @@ class Head(nn.Module):
         # and flagging every rank dispatch would drown the size-dependent branches.
         if self.ctx.kind(leaf) != Kind.SHAPE or _reads_rank(leaf):
             return None
+        if self.validation:
+            return self.validation_targets, {}, self.validation_message
         return None, {}
