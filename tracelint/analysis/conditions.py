@@ -54,7 +54,7 @@ class ConditionRule(Rule):
 
     `contexts` lists the test positions the rule checks; `match(leaf)` returns the effects of a
     finding for that leaf (None: not a hazard), format fields and optionally a message template
-    replacing the rule's (`self.validation` tells it the test guards a bare `raise`).
+    and a help text replacing the rule's (`self.validation` tells it the test guards a bare `raise`).
     """
 
     contexts: tuple[str, ...] = (IF, WHILE, IFEXP, COMPIF, BOOLOP)
@@ -120,8 +120,9 @@ class ConditionRule(Rule):
     def _leaf(self, node: cst.CSTNode) -> None:
         pending = self._pending.pop(id(node), None)
         if pending is not None:
-            where, effects, fmt, *message = pending
-            self.report(node, *message, effects=effects, where=where, **fmt)
+            where, effects, fmt, *rest = pending   # rest: optional message template, help
+            message, help = (*rest, None, None)[:2]
+            self.report(node, message, effects=effects, help=help, where=where, **fmt)
 
     def visit_Name(self, node: cst.Name) -> None:
         self._leaf(node)

@@ -329,7 +329,7 @@ class FileContext:
                 if excl and excl[0] and reach.role == "helper" and qual not in self.incoming:
                     self.excluded.append((excl[0], f"only called where {excl[1]}"))
             elif cls is not None and cls.is_module and name == "__init__":
-                frame = Frame(qual, "init", fn, cls=cls)
+                frame = Frame(qual, "init", fn, cls=cls, analysed=False)  # set-up code, not captured
                 self._bind_params(frame, fn, tensor_default=False)
                 for k in list(frame.env):
                     if frame.env[k] == Kind.UNKNOWN:

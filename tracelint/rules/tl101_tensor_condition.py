@@ -6,7 +6,7 @@ import libcst as cst
 from tracelint.analysis.conditions import BOOLOP, COMPIF, IF, IFEXP, ConditionRule
 from tracelint.analysis.kinds import Kind
 from tracelint.rule import Invalid
-from tracelint.targets import fail, ok
+from tracelint.targets import fail, ok, warn
 
 
 class TensorCondition(ConditionRule):
@@ -27,6 +27,16 @@ class TensorCondition(ConditionRule):
         "compile": fail("graph break GB0170: data-dependent branching"),
     }
     contexts = (IF, IFEXP, COMPIF, BOOLOP)
+    # `if <data test>: raise ...` validates the input: trace drops it like an assert (TL103).
+    validation_message = ("the if condition reads tensor data to validate the input: trace warns and drops "
+                          "the check from the graph; export cannot guard on a data-dependent value")
+    validation_help = "use `torch._check(...)` (kept by export and compile) or validate the input outside forward"
+    validation_targets = {
+        "trace": warn("TracerWarning; the check is dropped from the trace (bad inputs pass silently)"),
+        "script": ok("TorchScript keeps the check"),
+        "export": fail("GuardOnDataDependentSymNode (strict export keeps it as a runtime assert)"),
+        "compile": ok("kept as a runtime check"),
+    }
     valid = (
         """
 from typing import Optional
@@ -64,9 +74,22 @@ class Clip(nn.Module):
             y = torch.nan_to_num(y)
         return y * scale
 """, ((6, 18), (7, 16))),
+        # a bare `raise` body is a dropped check (trace warns, export fails), not a baked branch
+        Invalid("""
+import torch
+from torch import nn
+
+class Sqrt(nn.Module):
+    def forward(self, x):
+        if (x < 0).any() or not torch.isfinite(x).all():
+            raise ValueError("negative or non-finite input")
+        return x.sqrt()
+""", ((6, 12),)),
     )
 
     def match(self, leaf: cst.BaseExpression, where: str):
         if self.ctx.kind(leaf) != Kind.TENSOR:
             return None
+        if self.validation:
+            return self.validation_targets, {}, self.validation_message, self.validation_help
         return self.targets, {}

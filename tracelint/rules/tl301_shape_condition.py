@@ -64,6 +64,7 @@ class ShapeCondition(ConditionRule):
     # `if <shape test>: raise ...` validates the input: trace drops it like an assert (TL302).
     validation_message = ("the if condition reads a shape in Python to validate the input: trace drops the "
                           "check from the graph, so the traced model accepts wrong shapes")
+    validation_help = "use `torch._check(x.shape[1] == 3)` (kept by export/compile) or validate the input outside forward"
     validation_targets = {
         "trace": warn("the check is dropped from the graph (the traced model accepts wrong shapes)"),
         "script": ok("TorchScript keeps the check"),
@@ -119,5 +120,5 @@ class Patch(nn.Module):
         if self.ctx.kind(leaf) != Kind.SHAPE or _reads_rank(leaf):
             return None
         if self.validation:
-            return self.validation_targets, {}, self.validation_message
+            return self.validation_targets, {}, self.validation_message, self.validation_help
         return None, {}

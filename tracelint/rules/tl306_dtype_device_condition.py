@@ -6,7 +6,7 @@ import libcst as cst
 from tracelint.analysis.conditions import IF, IFEXP, WHILE, ConditionRule
 from tracelint.analysis.kinds import Kind
 from tracelint.rule import Invalid
-from tracelint.targets import fail, ok
+from tracelint.targets import fail, ok, warn
 from tracelint.analysis.nodes import children
 
 _ATTRS = {"dtype": "dtype", "device": "device", "is_cuda": "device", "is_cpu": "device",
@@ -32,6 +32,16 @@ class DtypeDeviceCondition(ConditionRule):
         "compile": ok("guards on dtype/device and recompiles"),
     }
     contexts = (IF, WHILE, IFEXP)
+    # `if <dtype/device test>: raise ...` validates the input: trace drops it like an assert (TL302).
+    validation_message = ("the if condition reads the {what} to validate the input: trace drops the check "
+                          "from the graph, so the traced model accepts inputs of another {what}")
+    validation_help = "validate the dtype/device outside forward, or convert instead of rejecting (`x = x.float()`)"
+    validation_targets = {
+        "trace": warn("the check is dropped from the graph (the traced model accepts another dtype/device)"),
+        "script": ok("TorchScript keeps the check"),
+        "export": ok("the exported program is specialised to the example's dtype/device"),
+        "compile": ok("guards on dtype/device"),
+    }
     valid = (
         """
 import torch
@@ -60,13 +70,28 @@ class Cast(nn.Module):
             return x.float() * 2
         return x * 3 if x.device.type == "cpu" else x.sum(0)
 """, ((6, 12), (8, 25))),
+        # a bare `raise` body is a dropped check (trace warns), reported once per test
+        Invalid("""
+import torch
+from torch import nn
+
+class Cast(nn.Module):
+    def forward(self, x):
+        if not x.is_floating_point() or x.is_complex():
+            raise TypeError("expected a real floating-point input")
+        return x * 2
+""", ((6, 16),)),
     )
 
     def match(self, leaf: cst.BaseExpression, where: str):
         if self.ctx.kind(leaf) != Kind.META:
             return None
         what = self._reads(leaf)
-        return (None, {"what": what}) if what else None
+        if not what:
+            return None
+        if self.validation:
+            return self.validation_targets, {"what": what}, self.validation_message, self.validation_help
+        return None, {"what": what}
 
     def _reads(self, node: cst.CSTNode) -> str | None:
         """'dtype' / 'device' when the expression reads one of a run-time tensor's (not self.*'s)."""

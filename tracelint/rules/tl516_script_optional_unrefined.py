@@ -57,6 +57,27 @@ def _assigns(body: cst.CSTNode, name: str) -> bool:
     return False
 
 
+def _refined_after(node: cst.If, names: set[str]) -> set[str]:
+    """Names refined after an if/elif/else chain: in every way through it, the name was refined by the
+    tests, assigned a value, or the branch left (`if p is None: p = d` / `else: p = p.t()`, both
+    branches assigning, `if p is None: raise`)."""
+    branches: list[tuple[cst.BaseSuite | None, set[str]]] = []   # (body, refined on entry)
+    falses: set[str] = set()
+    cur: cst.If | cst.Else | None = node
+    while isinstance(cur, cst.If):
+        t, f = _none_test(cur.test, names)
+        branches.append((cur.body, t | falses))
+        falses = falses | f
+        cur = cur.orelse
+    branches.append((cur.body if isinstance(cur, cst.Else) else None, falses))
+    out = set()
+    for n in names:
+        if all(n in entry or (body is not None and (_terminates(body) or _assigns(body, n)))
+               for body, entry in branches):
+            out.add(n)
+    return out
+
+
 class ScriptOptionalUnrefined(Rule):
     """Flags operations on an Optional-annotated parameter outside an `is not None` refinement."""
 
@@ -80,6 +101,23 @@ class Net(nn.Module):
         if mask is not None:
             x = x * mask
         return x + bias
+""",
+        """
+from typing import Optional
+import torch
+from torch import nn
+
+class Embed(nn.Module):
+    def forward(self, x, position_ids: Optional[torch.Tensor] = None, scale: Optional[torch.Tensor] = None):
+        if position_ids is None:
+            position_ids = torch.arange(x.shape[-1])
+        else:
+            position_ids = position_ids.unsqueeze(0)
+        if self.training:
+            scale = torch.ones_like(x)
+        else:
+            scale = torch.zeros_like(x)
+        return x + position_ids * scale
 """,
     )
     invalid = (
@@ -118,11 +156,7 @@ class Net(nn.Module):
         for s in stmts:
             if isinstance(s, cst.If):
                 self._if(s, refined)
-                t, f = _none_test(s.test, names)
-                if f and (_terminates(s.body) or all(_assigns(s.body, n) for n in f)) and s.orelse is None:
-                    refined |= f
-                if t and s.orelse is not None and isinstance(s.orelse, cst.Else) and _terminates(s.orelse.body):
-                    refined |= t
+                refined |= _refined_after(s, names - refined)
             elif isinstance(s, (cst.FunctionDef, cst.ClassDef)):
                 continue
             elif isinstance(s, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):

@@ -17,6 +17,22 @@ _EFFECTS = {
 }
 
 
+# With a class-level annotation (`cache: Dict[str, Tensor]`) TorchScript knows the attribute's type.
+_ANNOTATED_EFFECTS = {**_EFFECTS, "script": ok("the class-level annotation types the attribute; TorchScript "
+                                              "compiles the mutation")}
+
+
+def _class_annotated(cls: cst.ClassDef, attr: str) -> bool:
+    """`attr: <type>` declared in the class body."""
+    for stmt in cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ():
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) \
+                        and small.target.value == attr:
+                    return True
+    return False
+
+
 def _container(node: cst.CSTNode | None) -> bool:
     if isinstance(node, (cst.List, cst.Dict, cst.ListComp, cst.DictComp)):
         return True
@@ -90,5 +106,7 @@ class Tracker(nn.Module):
                 self._emit(tgt, attr, "[...] = ...")
 
     def _emit(self, node: cst.CSTNode, attr: str, op: str) -> None:
-        consequence = "; ".join(f"{t}: {e.text}" for t, e in _EFFECTS.items() if e.applies)
-        self.report(node, attr=attr, op=op, consequence=consequence)
+        cls = self.ctx.cls
+        effects = _ANNOTATED_EFFECTS if cls is not None and _class_annotated(cls.node, attr) else _EFFECTS
+        consequence = "; ".join(f"{t}: {e.text}" for t, e in effects.items() if e.applies)
+        self.report(node, attr=attr, op=op, consequence=consequence, effects=effects)
