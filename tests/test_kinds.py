@@ -103,3 +103,18 @@ def test_type_comments_are_annotations():
             "        return torch.cat(out)\n")
     assert codes(body) == []
     assert codes(body.replace("        # type: (List[torch.Tensor]) -> torch.Tensor\n", "")) == [(9, "TL204")]
+
+
+def test_rank_through_a_variable_is_the_opt_in_rank_rule():
+    body = ("class M(nn.Module):\n"
+            "    def forward(self, x):\n"
+            "        nd = x.dim()\n"
+            "        if nd == 3:\n"
+            "            x = x.unsqueeze(1)\n"
+            "        for i in range(x.dim()):\n"
+            "            x = x + i\n"
+            "        if len(x.shape) > 2 and x.size(0) > 1:\n"
+            "            x = x * 2\n"
+            "        return x\n")
+    assert codes(body, select=()) == [(13, "TL301")]          # only the size test, by default
+    assert sorted(codes(body, select=("TL301", "TL304", "TL308"))) == [(9, "TL308"), (13, "TL301"), (13, "TL308")]

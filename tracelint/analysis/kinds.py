@@ -20,7 +20,8 @@ if TYPE_CHECKING:  # pragma: no cover
 class Kind(enum.Enum):
     TENSOR = "tensor"          # tensor data (values flow at run time)
     PARAM = "param"            # a parameter or buffer of the module (fixed shape, dtype, device)
-    SHAPE = "shape"            # ints/tuples derived from .shape/.size()/.dim()/len(x.shape)/.numel()
+    SHAPE = "shape"            # ints/tuples derived from .shape/.size()/.numel()
+    RANK = "rank"              # the number of dimensions (.dim(), .ndim, len(x.shape)): static per input rank
     META = "meta"              # dtype, device, layout, is_floating_point(): fixed per input
     PYTHON = "python"          # literals, config, flags, loop counters over constants
     BAKED = "baked"            # a Python value converted from a tensor or shape (already a finding)
@@ -38,6 +39,7 @@ TRACED = {Kind.TENSOR, Kind.SHAPE}
 SHAPE_METHODS = {"size", "dim", "numel", "ndimension", "nelement", "stride", "storage_offset",
                  "element_size", "__len__"}
 SHAPE_ATTRS = {"shape", "ndim"}
+RANK_METHODS = {"dim", "ndimension"}
 META_ATTRS = {"dtype", "device", "layout", "is_cuda", "is_sparse", "is_quantized", "is_meta",
               "requires_grad", "is_leaf", "names"}
 META_METHODS = {"is_floating_point", "is_complex", "is_contiguous", "get_device", "is_signed",
@@ -83,6 +85,8 @@ def join(kinds: Iterable[Kind]) -> Kind:
     for k in (Kind.TENSOR, Kind.SHAPE, Kind.BAKED, Kind.META):
         if k in ks:
             return k
+    if Kind.RANK in ks and ks <= {Kind.RANK, Kind.PYTHON, Kind.NONE}:
+        return Kind.RANK
     if ks and ks <= {Kind.PYTHON, Kind.NONE}:
         return Kind.PYTHON
     if Kind.PARAM in ks and ks <= {Kind.PARAM, Kind.PYTHON, Kind.NONE}:
@@ -200,6 +204,8 @@ class KindEvaluator:
             # parameters and buffers have a fixed shape, dtype and device
             return Kind.PYTHON if attr in SHAPE_ATTRS | META_ATTRS else Kind.PARAM
         if base == Kind.TENSOR or (base == Kind.UNKNOWN and attr in SHAPE_ATTRS and self.ctx.analysed):
+            if attr == "ndim":
+                return Kind.RANK
             if attr in SHAPE_ATTRS:
                 return Kind.SHAPE
             if attr in META_ATTRS:
@@ -232,6 +238,8 @@ class KindEvaluator:
                 return Kind.BAKED if any(k in TRACED for k in kinds) else Kind.PYTHON
             base = self.kind(func.value)
             if base == Kind.TENSOR:
+                if meth in RANK_METHODS:
+                    return Kind.RANK
                 if meth in SHAPE_METHODS:
                     return Kind.SHAPE
                 if meth in META_METHODS:
@@ -283,7 +291,7 @@ class KindEvaluator:
                     if kinds[0] == Kind.TENSOR:
                         return Kind.BAKED  # len(t) is a plain int even under trace (TL203)
                     if kinds[0] == Kind.SHAPE:
-                        return Kind.SHAPE
+                        return Kind.RANK  # len(x.shape): the number of dimensions
                     return Kind.PYTHON if kinds[0] in (Kind.PYTHON, Kind.TENSORS, Kind.MODULE) else Kind.UNKNOWN
                 if name in PY_BUILTIN_SCALARS or name in ("max", "min", "sum", "divmod", "pow"):
                     if any(k in TRACED for k in kinds):

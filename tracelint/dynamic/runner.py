@@ -183,8 +183,12 @@ class _Run:
             inputs, batch, note = resize_batch(self.ex.inputs, 1, 2), 2, "captured on the example tiled to batch 2"
         m = fresh(self.ex.module, self.ex.train)
         recorder = LineRecorder(events=True, hooks=False) if target == "trace" else contextlib.nullcontext()
+        # trace and export run Python once while capturing: with a seed of its own, Python/NumPy
+        # randomness baked in then differs from what eager draws at run time, as in deployment.
+        # compile's capturing call is also its first run, so it gets the run seed.
+        capture_seed = self.seed if target == "compile" else self.seed + 1
         with recorder:
-            cap = capture(target, m, inputs, batch=batch, reseed=lambda: seed_all(self.seed),
+            cap = capture(target, m, inputs, batch=batch, reseed=lambda: seed_all(capture_seed),
                           compile_backend=self.compile_backend)
         if isinstance(recorder, LineRecorder):
             merge_coverage(self.coverage, recorder.coverage)

@@ -59,6 +59,7 @@ class Pool(nn.Module):
     )
 
     def match(self, leaf: cst.BaseExpression, where: str):
-        if self.ctx.kind(leaf) == Kind.SHAPE and _reads_rank(leaf):
+        k = self.ctx.kind(leaf)
+        if k == Kind.RANK or (k == Kind.SHAPE and _reads_rank(leaf)):
             return None, {}
         return None
