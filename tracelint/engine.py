@@ -40,12 +40,33 @@ class FileJob:
     module: str
     reach: dict[str, Reach]
     module_classes: frozenset[str]
-    project_module_classes: frozenset[str]
     index: FileIndex
     external_params: dict[str, tuple[str, ...]]            # helpers in other files this file calls
     incoming: dict[str, dict[str, Kind]] | None = None     # argument kinds other files pass in
-    submodules: frozenset[str] = frozenset()              # project module classes used as submodules
-    tuple_outputs: frozenset[str] = frozenset()           # project module classes returning tuples
+
+
+@dataclass(frozen=True)
+class ProjectFacts:
+    """Project-wide facts every file's lint needs: sent once per worker process, not once per file."""
+
+    module_classes: frozenset[str] = frozenset()   # dotted nn.Module subclasses of the project
+    submodules: frozenset[str] = frozenset()       # module classes used as submodules
+    tuple_outputs: frozenset[str] = frozenset()    # module classes whose forward returns a tuple
+
+    def digest(self) -> str:
+        import hashlib
+        h = hashlib.sha256()
+        for group in (self.module_classes, self.submodules, self.tuple_outputs):
+            h.update("\0".join(sorted(group)).encode() + b"\1")
+        return h.hexdigest()
+
+
+_PROJECT = ProjectFacts()
+
+
+def _init_worker(facts: ProjectFacts) -> None:
+    global _PROJECT
+    _PROJECT = facts
 
 
 @dataclass
@@ -117,12 +138,12 @@ def lint_job(job: FileJob, rule_classes: tuple[type[Rule], ...]) -> JobResult:
             return JobResult([_tool_diag(rules_by_code["TL000"], job.display, e.raw_line, e.raw_column + 1,
                                          f"syntax error: {e.message}")], {})
         ctx = FileContext(job.path, module, job.index, job.reach, set(job.module_classes),
-                          set(job.project_module_classes))
+                          _PROJECT.module_classes)
         ctx.external_params = job.external_params
         ctx.text = text
         ctx.incoming = job.incoming or {}
-        ctx.project_submodules = job.submodules
-        ctx.tuple_output_classes = job.tuple_outputs
+        ctx.project_submodules = _PROJECT.submodules
+        ctx.tuple_output_classes = _PROJECT.tuple_outputs
         active = [r for r in rule_classes if not getattr(r, "tool", False) and not getattr(r, "dynamic_only", False)]
         rules = [r(ctx) for r in active]
         walker = Walker(ctx, rules)
@@ -285,9 +306,12 @@ def run(files: list[str], config: Config, rule_classes: list[type[Rule]] | None 
 
         # phase 2: project-wide classes, entry points, reachability
         project = build_project({p: ix for p, (ix, _) in indexed.items()}, config.module_bases)
-        pmc = frozenset(project.module_classes)
-        tuple_outs = frozenset(project.tuple_output_classes)
-        submods = frozenset(project.submodule_classes)
+        if pool:
+            pool.shutdown()
+            pool = None
+        facts = ProjectFacts(frozenset(project.module_classes), frozenset(project.submodule_classes),
+                             frozenset(project.tuple_output_classes))
+        _init_worker(facts)  # for in-process linting
         jobs_list: list[FileJob] = []
         diags: list[Diagnostic] = []
         for path, (ix, data) in indexed.items():
@@ -303,17 +327,18 @@ def run(files: list[str], config: Config, rule_classes: list[type[Rule]] | None 
             mcs = project.module_classes_in(path)
             if not reach and not mcs:
                 continue  # nothing reachable from a capture entry point in this file
-            jobs_list.append(FileJob(path, display, data, ix.module, reach, frozenset(mcs), pmc, ix,
-                                     _external_params(ix, reach, project), submodules=submods,
-                                     tuple_outputs=tuple_outs))
+            jobs_list.append(FileJob(path, display, data, ix.module, reach, frozenset(mcs), ix,
+                                     _external_params(ix, reach, project)))
 
         # phase 3: lint; then once more for files whose helpers other files call with tensors/shapes
         cache = Cache(Path(config.cache_dir)) if config.cache_dir else None
-        results = _lint_all(jobs_list, tuple(rule_classes), pool, cache)
+        if jobs > 1 and len(jobs_list) >= max(2, PARALLEL_THRESHOLD // 2):
+            pool = ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(facts,))
+        results = _lint_all(jobs_list, tuple(rule_classes), pool, cache, facts)
         incoming = _incoming(jobs_list, results, project)
         again = [replace(j, incoming=incoming[j.path]) for j in jobs_list if j.path in incoming]
         if again:
-            redone = dict(zip((j.path for j in again), _lint_all(again, tuple(rule_classes), pool, cache)))
+            redone = dict(zip((j.path for j in again), _lint_all(again, tuple(rule_classes), pool, cache, facts)))
             results = [redone.get(j.path, r) for j, r in zip(jobs_list, results)]
         for r in results:
             diags.extend(r.diagnostics)
@@ -331,14 +356,15 @@ def run(files: list[str], config: Config, rule_classes: list[type[Rule]] | None 
 
 
 def _lint_all(jobs: list[FileJob], rule_classes: tuple[type[Rule], ...], pool,
-              cache: Cache | None = None) -> list[JobResult]:
+              cache: Cache | None = None, facts: ProjectFacts = ProjectFacts()) -> list[JobResult]:
     """Lint the jobs (cache hits skipped), in the pool when there is one; results in job order."""
     results: list[JobResult | None] = [None] * len(jobs)
     keys: list[str] = []
     if cache is not None:
         codes = tuple(f"{r.__module__}.{r.__qualname__}" for r in rule_classes)
+        digest = facts.digest()
         for i, j in enumerate(jobs):
-            k = cache_key(j, codes)
+            k = cache_key(j, codes, digest)
             keys.append(k)
             results[i] = cache.get(k)
     todo = [i for i, r in enumerate(results) if r is None]
@@ -354,10 +380,10 @@ def _lint_all(jobs: list[FileJob], rule_classes: tuple[type[Rule], ...], pool,
     return results  # type: ignore[return-value]
 
 
-def cache_key(job: FileJob, codes: tuple[str, ...]) -> str:
+def cache_key(job: FileJob, codes: tuple[str, ...], project_digest: str) -> str:
     """Everything a file's result depends on: bytes, display path, rules and the project's facts."""
     return cache_key_parts(job.source, job.display, codes, sorted(job.reach.items()),
-                           sorted(job.module_classes), sorted(job.project_module_classes),
+                           sorted(job.module_classes), project_digest,
                            sorted(job.external_params.items()),
                            sorted((q, sorted(p.items(), key=lambda kv: kv[0])) for q, p in (job.incoming or {}).items()),
                            job.index.module)
