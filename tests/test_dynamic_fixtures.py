@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-from pathlib import Path
 
 import pytest
 
@@ -33,7 +32,7 @@ def run():
     cwd = os.getcwd()
     os.chdir(ROOT)
     try:
-        report = confirm_sources(["fixtures"], capture_targets=TARGETS, timeout=40.0, memory_mb=4096)
+        report = confirm_sources(["fixtures"], capture_targets=TARGETS, timeout=20.0, memory_mb=4096)
     finally:
         os.chdir(cwd)
     return report
@@ -83,7 +82,7 @@ def test_clean_fixtures_match_everywhere(run):
 
 
 def test_crashing_examples_reported_and_neighbours_checked(run):
-    failed = {d.message.split(":")[0] for d in run.diagnostics if d.code == "TL903"}
+    failed = {d.message.split(": ")[0] for d in run.diagnostics if d.code == "TL903"}
     assert CRASHERS <= failed
     by_name = {t["example"]: t for t in run.dynamic}
     for neighbour in ("fixtures/dynamic/hanging_model.py::Fine", "fixtures/dynamic/aborting_model.py::Fine"):

@@ -93,7 +93,7 @@ def confirm(module: Any, inputs: Any, *, targets: str | Iterable[str] = DEFAULT_
 def confirm_sources(targets: list[str], *, capture_targets: Iterable[str] = DEFAULT_TARGETS,
                     variants: int | None = None, timeout: float = 120.0, rtol: float | None = None,
                     atol: float | None = None, seed: int = 0, memory_mb: int | None = None,
-                    compile_backend: str = "aot_eager", lint: bool = True,
+                    compile_backend: str = "aot_eager", jobs: int | None = None, lint: bool = True,
                     progress: Callable[[str], None] | None = None) -> Report:
     """`tracelint confirm TARGET...`: resolve, run each source isolated, lint, merge."""
     from tracelint.dynamic.discover import resolve
@@ -106,7 +106,7 @@ def confirm_sources(targets: list[str], *, capture_targets: Iterable[str] = DEFA
     opts = Options(targets=chosen, variants=variants, timeout=timeout, rtol=rtol, atol=atol, seed=seed,
                    memory_mb=memory_mb, compile_backend=compile_backend)
     with Progress.for_stderr(progress) as say:
-        outcomes = run_sources(sources, opts, say)
+        outcomes = run_sources(sources, opts, say, jobs=jobs)
     report = static_report(lint_files(outcomes), chosen) if lint else Report(targets=chosen)
     report.targets = chosen
     report.errors[:0] = errors

@@ -40,13 +40,15 @@ def _use_color(stream) -> bool:
               help="Address-space cap per example process, in MiB (default: 80% of RAM; 0: none).")
 @click.option("--compile-backend", default="aot_eager", show_default=True,
               help="torch.compile backend for the compile target (inductor needs a C++ compiler and time).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1),
+              help="Example sources checked at the same time (default: cores, at most 4).")
 @click.option("--no-static", is_flag=True, help="Skip the static lint of the executed files (no verdicts).")
 @click.option("--format", "fmt", type=click.Choice(tuple(FORMATS)), default="text", show_default=True)
 @click.option("--output-file", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report here.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when something was confirmed.")
 @click.option("--quiet", "-q", is_flag=True, help="No summary line on stderr.")
 def confirm_command(sources, targets, variants, timeout, rtol, atol, seed, memory_mb, compile_backend,
-                    no_static, fmt, output_file, exit_zero, quiet) -> None:
+                    jobs, no_static, fmt, output_file, exit_zero, quiet) -> None:
     """Prove what static analysis suspects: capture each example, run it on input variants, compare.
 
     TARGET is a .py file, a folder (every file defining tracelint_examples()) or an importable
@@ -66,7 +68,7 @@ def confirm_command(sources, targets, variants, timeout, rtol, atol, seed, memor
     try:
         report = confirm_sources(list(sources), capture_targets=chosen, variants=variants, timeout=timeout,
                                  rtol=rtol, atol=atol, seed=seed, memory_mb=memory_mb,
-                                 compile_backend=compile_backend, lint=not no_static)
+                                 compile_backend=compile_backend, jobs=jobs, lint=not no_static)
     except Exception as e:  # noqa: BLE001 - a tracelint bug: report it, exit 2
         click.echo(f"tracelint: error: the dynamic checker failed: {type(e).__name__}: {e}", err=True)
         sys.exit(EXIT_ERROR)

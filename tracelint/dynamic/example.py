@@ -4,7 +4,7 @@ Plain data with no torch import, so `import tracelint.dynamic` stays cheap and t
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterable
 
 from tracelint.targets import TARGETS, parse_targets

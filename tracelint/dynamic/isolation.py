@@ -95,7 +95,7 @@ def run_source(target: dict[str, Any], display: str, opts: Options, progress: Pr
                launcher=None, threads: int | None = None) -> SourceOutcome:
     """Run every example of one source in child processes and collect their results."""
     own = launcher is None
-    launcher = launcher or make_launcher()
+    launcher = launcher or make_launcher(opts.targets)
     try:
         return _run_source(target, display, opts, progress or (lambda s: None), launcher, threads)
     finally:
@@ -159,6 +159,9 @@ def _run_source(target, display, opts: Options, say: ProgressFn, launcher, threa
                         current = None
                     elif ev == "done":
                         break
+            except BaseException:   # interrupted (Ctrl-C): do not leave the example running
+                handle.kill(dump=False)
+                raise
             finally:
                 handle.finish()
             if failure is None:

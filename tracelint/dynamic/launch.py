@@ -171,7 +171,8 @@ class ZygoteHandle(Handle):
 class ZygoteLauncher:
     """Jobs forked from one warm process (see zygote.py); restarted if it ever dies."""
 
-    def __init__(self, start_timeout: float = 120.0) -> None:
+    def __init__(self, targets: tuple[str, ...] = (), start_timeout: float = 120.0) -> None:
+        self.targets = targets
         self.start_timeout = start_timeout
         self.proc: subprocess.Popen | None = None
         self.reader: LineReader | None = None
@@ -181,7 +182,7 @@ class ZygoteLauncher:
         if self.proc is not None and not self.broken and self.proc.poll() is None:
             return
         self.close()
-        self.proc = subprocess.Popen([sys.executable, "-m", "tracelint.dynamic.zygote"],
+        self.proc = subprocess.Popen([sys.executable, "-m", "tracelint.dynamic.zygote", ",".join(self.targets)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      env=child_env(), start_new_session=True)
         self.reader = LineReader(self.proc.stdout.fileno())
@@ -212,8 +213,10 @@ class ZygoteLauncher:
         self.proc = None
 
 
-def make_launcher():
-    """The zygote where fork exists (and TRACELINT_NO_ZYGOTE is unset), else plain subprocesses."""
+def make_launcher(targets: tuple[str, ...] = ()):
+    """The zygote where fork exists (and TRACELINT_NO_ZYGOTE is unset), else plain subprocesses.
+
+    `targets`: the capture mechanisms the zygote warms up (all when empty)."""
     if hasattr(os, "fork") and sys.platform != "win32" and not os.environ.get("TRACELINT_NO_ZYGOTE"):
-        return ZygoteLauncher()
+        return ZygoteLauncher(tuple(targets))
     return SpawnLauncher()

@@ -34,7 +34,7 @@ def _ensure_rules(report: Report) -> None:
 
 def confirm_paths(paths: list[str], report: Report, *, targets: Iterable[str], variants: int | None = None,
                   timeout: float = 120.0, rtol: float | None = None, atol: float | None = None, seed: int = 0,
-                  memory_mb: int | None = None, compile_backend: str = "aot_eager",
+                  memory_mb: int | None = None, compile_backend: str = "aot_eager", jobs: int | None = None,
                   progress: Callable[[str], None] | None = None) -> Report:
     """Confirm every file under `paths` that defines tracelint_examples() and merge into `report`."""
     from tracelint.dynamic.discover import example_files
@@ -47,5 +47,5 @@ def confirm_paths(paths: list[str], report: Report, *, targets: Iterable[str], v
     opts = Options(targets=tuple(targets), variants=variants, timeout=timeout, rtol=rtol, atol=atol,
                    seed=seed, memory_mb=memory_mb, compile_backend=compile_backend)
     with Progress.for_stderr(progress) as say:
-        outcomes = run_sources(sources, opts, say)
+        outcomes = run_sources(sources, opts, say, jobs=jobs)
     return apply_outcomes(report, outcomes, opts.targets)

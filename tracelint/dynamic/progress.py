@@ -15,11 +15,14 @@ class Progress:
         self.enabled = enabled
         self.delay = delay
         self.start = time.monotonic()
+        self.last = 0.0
         self.shown = False
 
     def __call__(self, text: str) -> None:
-        if not self.enabled or time.monotonic() - self.start < self.delay:
+        now = time.monotonic()
+        if not self.enabled or now - self.start < self.delay or now - self.last < 0.1:
             return
+        self.last = now
         width = max(20, shutil.get_terminal_size((80, 20)).columns - 1)
         line = f"tracelint confirm: {text}"
         self.stream.write("\r\x1b[K" + line[:width])

@@ -37,7 +37,7 @@ def run_sources(sources: list[Source], opts: Options, say: Callable[[str], None]
                 say(f"[{done[0]}/{len(sources)} done] {text}")
 
     def work() -> None:
-        launcher = make_launcher()
+        launcher = make_launcher(opts.targets)
         try:
             while True:
                 try:

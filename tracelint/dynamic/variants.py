@@ -8,7 +8,6 @@ observed range; variants identical to the example are dropped.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from tracelint.dynamic import trees
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from typing import Iterable
 
 from tracelint.diagnostics import Diagnostic
-from tracelint.dynamic.events import FAILURES, Event, ExampleRef
+from tracelint.dynamic.events import Event, ExampleRef
 from tracelint.dynamic.scopes import class_lines, function_at, in_class_body, scope_of, top_class
 from tracelint.dynamic.userfiles import display_path, norm
 from tracelint.targets import FAIL

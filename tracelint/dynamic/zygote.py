@@ -17,28 +17,34 @@ import sys
 import warnings
 
 
-def _warm_up() -> None:
-    """Run each capture once on a tiny model, so lazy imports and caches are paid for here."""
+def _warm_up(targets: list[str]) -> None:
+    """Run each requested capture once on a tiny model: lazy imports and caches are paid for here."""
     import torch
-    import torch._dynamo
-    import torch.export
 
     from tracelint.dynamic import runner  # noqa: F401 - import the checker itself too
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         m = torch.nn.Linear(2, 2).eval()
+        x = torch.randn(3, 2)
         with torch.no_grad():
             try:
-                torch.jit.trace(m, (torch.randn(3, 2),), check_trace=False)
-                torch.jit.script(m)
-                ep = torch.export.export(m, (torch.randn(3, 2),),
-                                         dynamic_shapes=({0: torch.export.Dim.DYNAMIC},))
-                ep.module()(torch.randn(4, 2))
-                torch.compile(m, fullgraph=True, backend="aot_eager")(torch.randn(3, 2))
+                if "trace" in targets:
+                    torch.jit.trace(m, (x,), check_trace=False)
+                if "script" in targets:
+                    torch.jit.script(m)
+                if "export" in targets:
+                    import torch.export
+
+                    ep = torch.export.export(m, (x,), dynamic_shapes=({0: torch.export.Dim.DYNAMIC},))
+                    ep.module()(torch.randn(4, 2))
+                if "compile" in targets:
+                    import torch._dynamo
+
+                    torch.compile(m, fullgraph=True, backend="aot_eager")(x)
+                    torch._dynamo.reset()
             except Exception:  # noqa: BLE001 - warm-up is an optimisation only
                 pass
-            torch._dynamo.reset()
 
 
 def _send(msg: dict) -> None:
@@ -86,7 +92,8 @@ def _serve_one(request: dict) -> None:
 
 def main() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # the parent decides when we stop
-    _warm_up()
+    wanted = [t for t in (sys.argv[1] if len(sys.argv) > 1 else "").split(",") if t]
+    _warm_up(wanted or ["trace", "script", "export", "compile"])
     _send({"event": "ready"})
     for line in sys.stdin:
         if not line.strip():
