@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from tracelint.paths import use_color
+
 from tracelint import __version__
 from tracelint.config import ConfigError, load
 from tracelint.targets import TARGETS, parse_targets
@@ -21,14 +23,6 @@ def _split(values) -> tuple[str, ...] | None:
     if not values:
         return None
     return tuple(p.strip() for v in values for p in v.split(",") if p.strip())
-
-
-def _use_color(stream) -> bool:
-    if os.environ.get("NO_COLOR"):
-        return False
-    if os.environ.get("FORCE_COLOR"):
-        return True
-    return hasattr(stream, "isatty") and stream.isatty()
 
 
 def _error(message: str) -> None:
@@ -131,7 +125,7 @@ def _emit(report, fmt: str, output_file: str | None, statistics: bool, quiet: bo
         else:
             text = "\n".join(f"{k:5d}  {c}  {n}" for (c, n), k in sorted(counts.items()))
     else:
-        color = output_file is None and fmt in ("text", "full") and _use_color(sys.stdout)
+        color = output_file is None and fmt in ("text", "full") and use_color(sys.stdout)
         text = render(report, fmt, color=color)
     if output_file:
         Path(output_file).write_text(text + ("\n" if text and not text.endswith("\n") else ""), encoding="utf-8")

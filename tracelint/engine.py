@@ -25,6 +25,7 @@ from tracelint.analysis.walker import Walker
 from tracelint.cache import Cache
 from tracelint.config import Config
 from tracelint.diagnostics import Diagnostic, Report, Severity
+from tracelint.paths import display_path
 from tracelint.rule import Rule
 from tracelint.rules import all_rules, select_rules
 
@@ -73,17 +74,6 @@ def _init_worker(facts: ProjectFacts) -> None:
 class JobResult:
     diagnostics: list[Diagnostic]
     outgoing: dict[str, dict[str, Kind]]   # dotted helper -> param -> kind passed from this file
-
-
-def display_path(path: str) -> str:
-    """Relative to the current directory when below it, with forward slashes."""
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:  # another drive on Windows
-        rel = path
-    if rel.startswith(".."):
-        rel = os.path.abspath(path)
-    return Path(rel).as_posix()
 
 
 def _decode(source: bytes) -> str:

@@ -10,18 +10,12 @@ from pathlib import Path
 
 import click
 
+from tracelint.paths import use_color
+
 from tracelint.reporters import FORMATS
 from tracelint.targets import DEFAULT_TARGETS, TARGETS, parse_targets
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-
-
-def _use_color(stream) -> bool:
-    if os.environ.get("NO_COLOR"):
-        return False
-    if os.environ.get("FORCE_COLOR"):
-        return True
-    return hasattr(stream, "isatty") and stream.isatty()
 
 
 @click.command("confirm", context_settings={"help_option_names": ["-h", "--help"]})
@@ -75,7 +69,7 @@ def confirm_command(sources, targets, variants, timeout, rtol, atol, seed, memor
 
     for err in report.errors:
         click.echo(f"tracelint: error: {err}", err=True)
-    color = output_file is None and fmt in ("text", "full") and _use_color(sys.stdout)
+    color = output_file is None and fmt in ("text", "full") and use_color(sys.stdout)
     text = render(report, fmt, color=color)
     if output_file:
         Path(output_file).write_text(text, encoding="utf-8")

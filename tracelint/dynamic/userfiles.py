@@ -10,6 +10,8 @@ import os
 import sysconfig
 from functools import lru_cache
 
+from tracelint.paths import display_path  # noqa: F401 - re-exported for the dynamic modules
+
 # Packages whose frames are library code, not the model's.
 LIBRARY_PACKAGES = ("torch", "torchgen", "functorch", "numpy", "sympy", "mpmath", "triton", "optree",
                     "typing_extensions", "filelock", "jinja2", "networkx", "fsspec", "pytest",
@@ -53,14 +55,3 @@ def norm(path: str) -> str:
     return os.path.realpath(os.path.abspath(path))
 
 
-def display_path(path: str) -> str:
-    """Relative to the current directory when below it, with forward slashes (as static findings)."""
-    from pathlib import Path
-
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:  # another drive on Windows
-        rel = path
-    if rel.startswith(".."):
-        rel = os.path.abspath(path)
-    return Path(rel).as_posix()

@@ -1,0 +1,25 @@
+"""How paths are shown in every report: relative to the current folder, `/`-separated."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def display_path(path: str) -> str:
+    """Relative to the current directory when below it, with forward slashes; absolute otherwise."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        rel = path
+    if rel.startswith(".."):
+        rel = os.path.abspath(path)
+    return Path(rel).as_posix()
+
+
+def use_color(stream) -> bool:
+    """ANSI colour on a TTY only; NO_COLOR turns it off, FORCE_COLOR on."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return hasattr(stream, "isatty") and stream.isatty()
