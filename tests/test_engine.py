@@ -8,6 +8,7 @@ import libcst as cst
 import pytest
 
 from tracelint import engine
+from tracelint.analysis.index import index_source
 from tracelint.api import lint_paths, lint_source
 from tracelint.config import Config
 from tracelint.rule import Rule
@@ -141,13 +142,14 @@ def test_partial_positions_match_libcst_position_provider():
     from libcst.metadata import MetadataWrapper, PositionProvider
     module = cst.parse_module(TRICKY)
     full = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    ix = index_source("tricky.py", TRICKY.encode())
     tops = [(s, None) for s in module.body if not isinstance(s, cst.SimpleStatementLine)]
     for cls in (s for s in module.body if isinstance(s, cst.ClassDef)):
         for method in (s for s in cls.body.body if isinstance(s, cst.FunctionDef)):
-            only_method = engine.positions_for(module, [(method, cls)], TRICKY.encode())
+            only_method = engine.positions_for(module, [(method, cls)], ix)
             assert only_method and all(full[n] == r for n, r in only_method.items())
             assert method in only_method and cls not in only_method
-    partial = engine.positions_for(module, tops, TRICKY.encode())
+    partial = engine.positions_for(module, tops, ix)
     checked = 0
     for node, rng in partial.items():
         assert full[node] == rng, node

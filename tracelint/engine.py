@@ -1,7 +1,6 @@
 """Parse once, analyse once, run every selected rule in one walk; files in parallel across processes."""
 from __future__ import annotations
 
-import ast
 import fnmatch
 import gc
 import io
@@ -138,21 +137,22 @@ def lint_job(job: FileJob, rule_classes: tuple[type[Rule], ...]) -> JobResult:
         rules = [r(ctx) for r in active]
         walker = Walker(ctx, rules)
         crashes: list[Diagnostic] = []
-        walker.on_crash = lambda rule, exc: crashes.append(_crash(rule, exc, job.display))
+        walker.on_crash = lambda rule, exc: crashes.append(_crash(exc, job.display, rule))
         walker.walk(module)
-        found = [(d, (d.line, d.line)) for d in crashes] + _positions(ctx, module, job.display, text, job.source)
+        found = [(d, (d.line, d.line)) for d in crashes] + _positions(ctx, module, job.display, text)
     finally:
         if gc_was:
             gc.enable()
     return JobResult(_apply_suppressions(found, text, rule_codes, job.display), ctx.outgoing)
 
 
-def _crash(rule: Rule, exc: BaseException, display: str) -> Diagnostic:
+def _crash(exc: BaseException, display: str, rule: Rule | None = None) -> Diagnostic:
+    """TL001 for a rule (or, with no rule, the parser or walker) that raised on a file."""
     tb = traceback.extract_tb(exc.__traceback__)
     where = f" at {Path(tb[-1].filename).name}:{tb[-1].lineno}" if tb else ""
-    r = all_rules()["TL001"]
-    return _tool_diag(r, display, 1, 1, f"internal error in {rule.code} {rule.name} on {display}: "
-                                        f"{type(exc).__name__}: {exc}{where}")
+    who = f"{rule.code} {rule.name}" if rule is not None else "tracelint"
+    return _tool_diag(all_rules()["TL001"], display, 1, 1,
+                      f"internal error in {who} on {display}: {type(exc).__name__}: {exc}{where}")
 
 
 class _Positions:
@@ -162,32 +162,30 @@ class _Positions:
         self._computed: dict[cst.CSTNode, CodeRange] = {}
 
 
-def _starts(body, ast_body, out: dict[int, int]) -> None:
-    """First line of each LibCST statement in `body`, from the matching ast statements."""
+def _starts(body, lines: list[int], out: dict[int, int]) -> None:
+    """First line of each LibCST statement in `body`, from the index's ast statement lines."""
     i = 0
     for stmt in body:
-        if i >= len(ast_body):
+        if i >= len(lines):
             break
-        a = ast_body[i]
+        out[id(stmt)] = lines[i] - len(stmt.leading_lines)
         i += len(stmt.body) if isinstance(stmt, cst.SimpleStatementLine) else 1
-        first = min([a.lineno, *(d.lineno for d in getattr(a, "decorator_list", ()))])
-        out[id(stmt)] = first - len(stmt.leading_lines)
 
 
-def positions_for(module: cst.Module, tops, source: bytes) -> dict[cst.CSTNode, CodeRange]:
+def positions_for(module: cst.Module, tops, ix: FileIndex) -> dict[cst.CSTNode, CodeRange]:
     """Positions of the nodes in the given statements only: LibCST's position codegen, run on just
-    those. `tops` are (top-level statement, None) or (method, its top-level class)."""
-    tree = ast.parse(source)
+    those, starting at the lines the index phase recorded. `tops` are (top-level statement, None)
+    or (method, its top-level class)."""
     starts: dict[int, int] = {}
-    _starts(module.body, tree.body, starts)
+    _starts(module.body, ix.starts, starts)
     prov = _Positions()
     for stmt, cls in tops:
         indent: list[str] = []
         if cls is not None:
             pos = next((k for k, s in enumerate(module.body) if s is cls), None)
-            a_cls = tree.body[_ast_index(module.body, pos)] if pos is not None else None
-            if isinstance(a_cls, ast.ClassDef) and isinstance(cls.body, cst.IndentedBlock):
-                _starts(cls.body.body, a_cls.body, starts)
+            lines = ix.class_starts.get(_ast_index(module.body, pos)) if pos is not None else None
+            if lines is not None and isinstance(cls.body, cst.IndentedBlock):
+                _starts(cls.body.body, lines, starts)
                 indent = [cls.body.indent if cls.body.indent is not None else module.default_indent]
         start = starts.get(id(stmt))
         if start is None:  # fall back to the whole module
@@ -204,14 +202,14 @@ def _ast_index(body, pos: int) -> int:
     return sum(len(s.body) if isinstance(s, cst.SimpleStatementLine) else 1 for s in body[:pos])
 
 
-def _positions(ctx: FileContext, module: cst.Module, display: str, text: str,
-               source: bytes) -> list[tuple[Diagnostic, tuple[int, int]]]:
+def _positions(ctx: FileContext, module: cst.Module, display: str,
+               text: str) -> list[tuple[Diagnostic, tuple[int, int]]]:
     """Diagnostics with 1-based positions, each with the line span of its statement (for suppressions)."""
     if not ctx.findings:
         return []
     tops = {id(f[7][0]): f[7] for f in ctx.findings if f[7] is not None}
     if all(f[7] is not None for f in ctx.findings):
-        positions = positions_for(module, list(tops.values()), source)
+        positions = positions_for(module, list(tops.values()), ctx.index)
     else:
         positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     lines = text.splitlines()
@@ -423,11 +421,5 @@ def _lint_job_safe(job: FileJob, rule_classes: tuple[type[Rule], ...]) -> JobRes
         return JobResult([_tool_diag(all_rules()["TL001"], job.display, 1, 1,
                                      f"internal error in the walker on {job.display}: nesting too deep ({e})")], {})
     except Exception as e:  # noqa: BLE001 - isolate the file, keep the run going
-        return JobResult([_crash_generic(e, job.display)], {})
+        return JobResult([_crash(e, job.display)], {})
 
-
-def _crash_generic(exc: BaseException, display: str) -> Diagnostic:
-    tb = traceback.extract_tb(exc.__traceback__)
-    where = f" at {Path(tb[-1].filename).name}:{tb[-1].lineno}" if tb else ""
-    return _tool_diag(all_rules()["TL001"], display, 1, 1,
-                      f"internal error in tracelint on {display}: {type(exc).__name__}: {exc}{where}")

@@ -60,6 +60,10 @@ class FileIndex:
     captured: list[tuple[str, str]] = field(default_factory=list)  # (dotted callee, target)
     constants: set[str] = field(default_factory=set)    # module-level assigned names
     syntax_error: tuple[int, int, str] | None = None
+    # first line of each top-level statement, and of each statement in a top-level class body (keyed by
+    # the class's position in the module body): lets positions be computed without parsing again
+    starts: list[int] = field(default_factory=list)
+    class_starts: dict[int, list[int]] = field(default_factory=dict)
 
 
 def module_name(path: str) -> str:
@@ -249,6 +253,11 @@ def _default(node) -> str:
     return "other"
 
 
+def _first_line(node: ast.stmt) -> int:
+    """The line a statement starts on, decorators included."""
+    return min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))])
+
+
 def index_source(path: str, source: bytes | str, module: str | None = None) -> FileIndex:
     """Index one file; a syntax error is recorded, not raised."""
     module = module or module_name(path)
@@ -261,6 +270,9 @@ def index_source(path: str, source: bytes | str, module: str | None = None) -> F
     except ValueError as e:  # e.g. NUL bytes
         ix.syntax_error = (1, 1, str(e))
         return ix
+    ix.starts = [_first_line(a) for a in tree.body]
+    ix.class_starts = {i: [_first_line(b) for b in a.body] for i, a in enumerate(tree.body)
+                       if isinstance(a, ast.ClassDef)}
     is_pkg = os.path.basename(path) == "__init__.py"
     package = module if is_pkg else module.rpartition(".")[0]
     # top-level defs first, so that _res() knows local names regardless of order
