@@ -67,14 +67,14 @@ def test_unreadable_file_is_an_error_and_the_run_goes_on(tmp_path):
 def test_unreadable_file_as_root(tmp_path, monkeypatch):
     (tmp_path / "m.py").write_text(HAZARD)
     (tmp_path / "gone.py").write_text(HAZARD)
-    real = engine.Path.read_bytes
+    real = os.open
 
-    def deny(self):
-        if self.name == "gone.py":
-            raise PermissionError(13, "Permission denied", str(self))
-        return real(self)
+    def deny(path, flags, *args):
+        if os.path.basename(path) == "gone.py":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path, flags, *args)
 
-    monkeypatch.setattr(engine.Path, "read_bytes", deny)
+    monkeypatch.setattr(engine.os, "open", deny)
     report = lint_paths([str(tmp_path)], Config(jobs=1))
     assert any("gone.py" in e and "Permission denied" in e for e in report.errors)
     assert [os.path.basename(d.path) for d in report.diagnostics] == ["m.py"]

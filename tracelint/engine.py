@@ -1,13 +1,12 @@
 """Parse once, analyse once, run every selected rule in one walk; files in parallel across processes."""
 from __future__ import annotations
 
+import copy
 import fnmatch
+import functools
 import gc
-import io
 import os
-import tokenize
-import traceback
-from concurrent.futures import ProcessPoolExecutor
+import stat
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -16,20 +15,25 @@ from libcst._position import CodeRange
 from libcst.metadata import MetadataWrapper, PositionProvider
 from libcst.metadata.position_provider import PositionProvidingCodegenState
 
+from tracelint import source as sources
 from tracelint import suppress
 from tracelint.analysis.context import FileContext
-from tracelint.analysis.index import FileIndex, Reach, build_project, index_source
+from tracelint.analysis.index import (FileIndex, ProjectIndex, Reach, build_project, index_source,
+                                       module_name)
 from tracelint.analysis.kinds import Kind, join
 from tracelint.analysis.walker import Walker
 from tracelint.cache import Cache
 from tracelint.config import Config
 from tracelint.diagnostics import Diagnostic, Report, Severity
+from tracelint.isolation import IsolatedPool, call_with_deep_stack, describe
 from tracelint.paths import display_path
 from tracelint.rule import Rule
 from tracelint.rules import all_rules, select_rules
 
 # Files smaller than this many in one run are linted in-process: a pool costs more than it saves.
 PARALLEL_THRESHOLD = 16
+# Files bigger than this are not parsed (TL003): LibCST's tree takes ~100x the file's size in memory.
+DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -75,20 +79,7 @@ class JobResult:
     outgoing: dict[str, dict[str, Kind]]   # dotted helper -> param -> kind passed from this file
 
 
-def _decode(source: bytes) -> str:
-    # LibCST detects PEP 263 cookies and BOMs from bytes; for our own text needs use the same rule.
-    try:
-        return source.decode(_encoding(source))
-    except (LookupError, UnicodeDecodeError):
-        return source.decode("utf-8", "replace")
-
-
-def _encoding(source: bytes) -> str:
-    try:
-        enc, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
-        return enc
-    except SyntaxError:
-        return "utf-8"
+_decode = sources.decode
 
 
 def _tool_diag(rule: type[Rule], display: str, line: int, col: int, message: str, source_line: str = "") -> Diagnostic:
@@ -96,16 +87,65 @@ def _tool_diag(rule: type[Rule], display: str, line: int, col: int, message: str
                       tuple(rule.targets.items()), "", rule.help, source_line)
 
 
-def index_file(path: str) -> tuple[FileIndex | None, bytes | None, str | None]:
-    """Phase 1, in a worker: read the bytes once and index them. Returns (index, bytes, read error)."""
+def _not_analysed(display: str, reason: str) -> Diagnostic:
+    return _tool_diag(all_rules()["TL003"], display, 1, 1, f"not analysed: {reason}")
+
+
+def read_regular(path: str, max_bytes: int | None = None) -> bytes | int:
+    """The bytes of a regular file, or its size when it is over `max_bytes`. Opens without blocking
+    and checks the file type on the open descriptor: a FIFO or a device (`x.py -> /dev/zero`) swapped
+    in after discovery is refused (OSError), never read."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     try:
-        data = Path(path).read_bytes()
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(0, f"not a regular file ({file_kind(st.st_mode)})")
+        if max_bytes is not None and st.st_size > max_bytes:
+            return st.st_size
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            return f.read()
+    finally:
+        os.close(fd)
+
+
+def file_kind(mode: int) -> str:
+    """What a non-regular file is, in words."""
+    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def _size_text(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def index_file(path: str, max_bytes: int | None = None) -> tuple[FileIndex | None, bytes | None, str | None]:
+    """Phase 1, in a worker: read the bytes once and index them. Returns (index, bytes, read error).
+    A file over `max_bytes` gets an index saying so and no bytes; a crash is recorded, not raised."""
+    try:
+        data = read_regular(path, max_bytes)
     except OSError as e:
-        return None, None, f"{display_path(path)}: cannot read: {e.strerror}"
+        return None, None, f"{display_path(path)}: cannot read: {e.strerror or e}"
+    if isinstance(data, int):
+        ix = FileIndex(path=path, module=module_name(path))
+        ix.not_analysed = (f"the file is {_size_text(data)}, over max-file-size "
+                           f"({_size_text(max_bytes or 0)}); raise max-file-size to analyse it")
+        return ix, b"", None
+    return index_bytes(path, data), data, None
+
+
+def index_bytes(path: str, data: bytes) -> FileIndex:
+    """Index one file's bytes; an exception in the index phase is this file's TL001, not the run's end."""
     gc_was = gc.isenabled()
     gc.disable()
     try:
-        return index_source(path, data), data, None
+        return index_source(path, data)
+    except Exception as e:  # noqa: BLE001 - isolate the file
+        ix = FileIndex(path=path, module=module_name(path))
+        ix.crashed = f"internal error in the index phase on {display_path(path)}: {describe(e)}"
+        return ix
     finally:
         if gc_was:
             gc.enable()
@@ -113,7 +153,6 @@ def index_file(path: str) -> tuple[FileIndex | None, bytes | None, str | None]:
 
 def lint_job(job: FileJob, rule_classes: tuple[type[Rule], ...]) -> JobResult:
     """Phase 3, in a worker: LibCST parse, one walk with every rule, positions only for findings."""
-    rules_by_code = all_rules()
     rule_codes = tuple(r.code for r in rule_classes)
     text = _decode(job.source)
     if suppress.might_have_comments(text) and suppress.skip_file(text):
@@ -122,10 +161,11 @@ def lint_job(job: FileJob, rule_classes: tuple[type[Rule], ...]) -> JobResult:
     gc.disable()
     try:
         try:
-            module = cst.parse_module(job.source)
-        except cst.ParserSyntaxError as e:
-            return JobResult([_tool_diag(rules_by_code["TL000"], job.display, e.raw_line, e.raw_column + 1,
-                                         f"syntax error: {e.message}")], {})
+            parsed = sources.parse(job.source)
+        except sources.Unreadable as e:  # CPython compiled it (the index phase): not a syntax error
+            return JobResult([_not_analysed(job.display, f"the file is valid Python that LibCST's parser "
+                                                         f"cannot read ({e})")], {})
+        module, text = parsed.module, parsed.text
         ctx = FileContext(job.path, module, job.index, job.reach, set(job.module_classes),
                           _PROJECT.module_classes)
         ctx.external_params = job.external_params
@@ -140,19 +180,23 @@ def lint_job(job: FileJob, rule_classes: tuple[type[Rule], ...]) -> JobResult:
         walker.on_crash = lambda rule, exc: crashes.append(_crash(exc, job.display, rule))
         walker.walk(module)
         found = [(d, (d.line, d.line)) for d in crashes] + _positions(ctx, module, job.display, text)
+        if parsed.shifts:
+            found = [(_shifted(d, parsed.shifts), span) for d, span in found]
     finally:
         if gc_was:
             gc.enable()
     return JobResult(_apply_suppressions(found, text, rule_codes, job.display), ctx.outgoing)
 
 
+def _shifted(d: Diagnostic, shifts: dict[int, int]) -> Diagnostic:
+    """A finding from a normalised parse, with the columns of the original lines."""
+    return replace(d, column=d.column + shifts.get(d.line, 0), end_column=d.end_column + shifts.get(d.end_line, 0))
+
+
 def _crash(exc: BaseException, display: str, rule: Rule | None = None) -> Diagnostic:
     """TL001 for a rule (or, with no rule, the parser or walker) that raised on a file."""
-    tb = traceback.extract_tb(exc.__traceback__)
-    where = f" at {Path(tb[-1].filename).name}:{tb[-1].lineno}" if tb else ""
     who = f"{rule.code} {rule.name}" if rule is not None else "tracelint"
-    return _tool_diag(all_rules()["TL001"], display, 1, 1,
-                      f"internal error in {who} on {display}: {type(exc).__name__}: {exc}{where}")
+    return _tool_diag(all_rules()["TL001"], display, 1, 1, f"internal error in {who} on {display}: {describe(exc)}")
 
 
 class _Positions:
@@ -274,17 +318,20 @@ def run(files: list[str], config: Config, rule_classes: list[type[Rule]] | None 
     codes = tuple(r.code for r in rule_classes)
     report = Report(targets=config.targets, rules={c: r.info() for c, r in all_rules().items()})
     jobs = config.jobs or os.cpu_count() or 1
+    max_bytes = getattr(config, "max_file_size", DEFAULT_MAX_FILE_SIZE)
 
     # phase 1: index (ast), in parallel for big runs
     indexed: dict[str, tuple[FileIndex, bytes]] = {}
     if stdin is not None:
         name, data = stdin
-        indexed[name] = (index_source(name, data), data)
+        indexed[name] = (index_bytes(name, data), data)
         files = [name]
-    pool = ProcessPoolExecutor(jobs) if jobs > 1 and len(files) >= PARALLEL_THRESHOLD else None
+    pool = IsolatedPool(jobs) if jobs > 1 and len(files) >= PARALLEL_THRESHOLD else None
     try:
         if stdin is None:
-            results = pool.map(index_file, files, chunksize=8) if pool else map(index_file, files)
+            read = functools.partial(index_file, max_bytes=max_bytes)
+            results = (pool.map(read, files, on_death=_index_died, chunksize=8) if pool
+                       else [read(f) for f in files])
             for path, (ix, data, err) in zip(files, results):
                 if err:
                     report.errors.append(err)
@@ -293,24 +340,25 @@ def run(files: list[str], config: Config, rule_classes: list[type[Rule]] | None 
         report.files_checked = len(indexed)
 
         # phase 2: project-wide classes, entry points, reachability
-        project = build_project({p: ix for p, (ix, _) in indexed.items()}, config.module_bases)
+        diags: list[Diagnostic] = []
+        for path, (ix, data) in indexed.items():
+            problem = _index_problem(ix, data, codes, display_path(path) if stdin is None else Path(path).as_posix())
+            if problem is not None:
+                diags.append(problem)
+        usable = {p: ix for p, (ix, _) in indexed.items() if _lintable(ix)}
+        project, broken = build_project_isolated(usable, config.module_bases)
+        diags.extend(broken)
         if pool:
-            pool.shutdown()
+            pool.close()
             pool = None
         facts = ProjectFacts(frozenset(project.module_classes), frozenset(project.submodule_classes),
                              frozenset(project.tuple_output_classes))
         _init_worker(facts)  # for in-process linting
         jobs_list: list[FileJob] = []
-        diags: list[Diagnostic] = []
         for path, (ix, data) in indexed.items():
-            display = display_path(path) if stdin is None else Path(path).as_posix()
-            if ix.syntax_error is not None:
-                if "TL000" in codes and not suppress.skip_file(_decode(data)):
-                    line, col, msg = ix.syntax_error
-                    src = _decode(data).splitlines()
-                    diags.append(_tool_diag(all_rules()["TL000"], display, line, max(col, 1),
-                                            f"syntax error: {msg}", src[line - 1] if 0 < line <= len(src) else ""))
+            if path not in project.files:
                 continue
+            display = display_path(path) if stdin is None else Path(path).as_posix()
             reach = project.file_reach(path)
             mcs = project.module_classes_in(path)
             if not reach and not mcs:
@@ -321,7 +369,7 @@ def run(files: list[str], config: Config, rule_classes: list[type[Rule]] | None 
         # phase 3: lint; then once more for files whose helpers other files call with tensors/shapes
         cache = Cache(Path(config.cache_dir)) if config.cache_dir else None
         if jobs > 1 and len(jobs_list) >= max(2, PARALLEL_THRESHOLD // 2):
-            pool = ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(facts,))
+            pool = IsolatedPool(jobs, initializer=_init_worker, initargs=(facts,))
         results = _lint_all(jobs_list, tuple(rule_classes), pool, cache, facts)
         incoming = _incoming(jobs_list, results, project)
         again = [replace(j, incoming=incoming[j.path]) for j in jobs_list if j.path in incoming]
@@ -330,9 +378,14 @@ def run(files: list[str], config: Config, rule_classes: list[type[Rule]] | None 
             results = [redone.get(j.path, r) for j, r in zip(jobs_list, results)]
         for r in results:
             diags.extend(r.diagnostics)
+    except BaseException:
+        if pool:
+            pool.terminate()  # Ctrl-C: stop the workers now, not after their current files
+            pool = None
+        raise
     finally:
         if pool:
-            pool.shutdown()
+            pool.close()
 
     for d in diags:
         ignored = _per_file_ignored(d.path, config) if config.per_file_ignores else set()
@@ -343,7 +396,69 @@ def run(files: list[str], config: Config, rule_classes: list[type[Rule]] | None 
     return report.sort()
 
 
-def _lint_all(jobs: list[FileJob], rule_classes: tuple[type[Rule], ...], pool,
+def _lintable(ix: FileIndex) -> bool:
+    return ix.syntax_error is None and ix.not_analysed is None and ix.crashed is None
+
+
+def _index_problem(ix: FileIndex, data: bytes, codes: tuple[str, ...], display: str) -> Diagnostic | None:
+    """The TL000 / TL001 / TL003 finding for a file the index phase could not take, if any."""
+    if _lintable(ix) or (data and suppress.skip_file(_decode(data))):
+        return None
+    if ix.crashed is not None:
+        return _tool_diag(all_rules()["TL001"], display, 1, 1, ix.crashed)
+    if ix.not_analysed is not None:
+        return _not_analysed(display, ix.not_analysed) if "TL003" in codes else None
+    if "TL000" not in codes:
+        return None
+    line, col, msg = ix.syntax_error
+    src = _decode(data).splitlines()
+    return _tool_diag(all_rules()["TL000"], display, line, max(col, 1), f"syntax error: {msg}",
+                      src[line - 1] if 0 < line <= len(src) else "")
+
+
+def _index_died(path: str) -> tuple[FileIndex, bytes, None]:
+    ix = FileIndex(path=path, module=module_name(path))
+    ix.not_analysed = "the process indexing this file died (a crash in a native library, or killed, e.g. out of memory)"
+    return ix, b"", None
+
+
+def build_project_isolated(files: dict[str, FileIndex], module_bases=()) -> tuple[ProjectIndex, list[Diagnostic]]:
+    """build_project, with a file that makes it raise left out (and reported as TL001) rather than
+    ending the run. The culprits are found, only after a failure, by building each file alone."""
+    try:
+        return build_project(files, module_bases), []
+    except Exception as first:  # noqa: BLE001 - find the file, keep the others
+        culprits: dict[str, Exception] = {}
+        for path, ix in files.items():
+            try:
+                build_project({path: copy.deepcopy(ix)}, module_bases)
+            except Exception as e:  # noqa: BLE001
+                culprits[path] = e
+        if not culprits:  # only the combination fails: lint each file with its own facts only
+            path = next(iter(files))
+            return _projects_merged(files, module_bases), [_tool_diag(
+                all_rules()["TL001"], display_path(path), 1, 1,
+                f"internal error building the project (files linted without cross-file facts): {describe(first)}")]
+        project, more = build_project_isolated({p: ix for p, ix in files.items() if p not in culprits}, module_bases)
+        return project, more + [_tool_diag(all_rules()["TL001"], display_path(p), 1, 1,
+                                           f"internal error building the project on {display_path(p)}: {describe(e)}")
+                                for p, e in culprits.items()]
+
+
+def _projects_merged(files: dict[str, FileIndex], module_bases) -> ProjectIndex:
+    """One project made of per-file projects: no fact crosses a file boundary."""
+    project = ProjectIndex(files)
+    for path, ix in files.items():
+        alone = build_project({path: ix}, module_bases)
+        project.module_classes |= alone.module_classes
+        project.functions.update(alone.functions)
+        project.reach.update(alone.reach)
+        project.submodule_classes |= alone.submodule_classes
+        project.tuple_output_classes |= alone.tuple_output_classes
+    return project
+
+
+def _lint_all(jobs: list[FileJob], rule_classes: tuple[type[Rule], ...], pool: IsolatedPool | None,
               cache: Cache | None = None, facts: ProjectFacts = ProjectFacts()) -> list[JobResult]:
     """Lint the jobs (cache hits skipped), in the pool when there is one; results in job order."""
     results: list[JobResult | None] = [None] * len(jobs)
@@ -357,13 +472,14 @@ def _lint_all(jobs: list[FileJob], rule_classes: tuple[type[Rule], ...], pool,
             results[i] = cache.get(k)
     todo = [i for i, r in enumerate(results) if r is None]
     todo_jobs = [jobs[i] for i in todo]
+    lint = functools.partial(_lint_job_safe, rule_classes=rule_classes)
     if pool and len(todo_jobs) >= 2:
-        fresh = list(pool.map(_lint_job_safe, todo_jobs, [rule_classes] * len(todo_jobs), chunksize=4))
+        fresh = pool.map(lint, todo_jobs, on_death=_worker_died, chunksize=4)
     else:
-        fresh = [_lint_job_safe(j, rule_classes) for j in todo_jobs]
+        fresh = [lint(j) for j in todo_jobs]
     for i, r in zip(todo, fresh):
         results[i] = r
-        if cache is not None and not any(d.code == "TL001" for d in r.diagnostics):
+        if cache is not None and not any(d.code in ("TL001", "TL003") for d in r.diagnostics):
             cache.put(keys[i], r)
     return results  # type: ignore[return-value]
 
@@ -414,12 +530,20 @@ def _incoming(jobs: list[FileJob], results: list[JobResult], project) -> dict[st
 
 
 def _lint_job_safe(job: FileJob, rule_classes: tuple[type[Rule], ...]) -> JobResult:
-    """A crash outside any single rule (parser, walker) is still reported, never fatal."""
+    """Lint one file in a deep-stack thread (LibCST recurses once or more per nesting level); a crash
+    outside any single rule (parser, walker, positions) is still reported, never fatal."""
     try:
-        return lint_job(job, rule_classes)
-    except RecursionError as e:
-        return JobResult([_tool_diag(all_rules()["TL001"], job.display, 1, 1,
-                                     f"internal error in the walker on {job.display}: nesting too deep ({e})")], {})
+        return call_with_deep_stack(lint_job, job, rule_classes)
+    except RecursionError:
+        return JobResult([_not_analysed(job.display, "nesting deeper than tracelint analyses (even with a "
+                                                     "raised recursion limit)")], {})
+    except MemoryError:
+        return JobResult([_not_analysed(job.display, "out of memory while analysing the file")], {})
     except Exception as e:  # noqa: BLE001 - isolate the file, keep the run going
         return JobResult([_crash(e, job.display)], {})
+
+
+def _worker_died(job: FileJob) -> JobResult:
+    return JobResult([_not_analysed(job.display, "the process analysing this file died (a crash in a native "
+                                                 "library, or killed, e.g. out of memory)")], {})
 

@@ -19,6 +19,10 @@ CAPTURE_CALLS = {
 }
 SCRIPT_DECORATORS = {"torch.jit.script": "script", "torch.compile": "compile"}
 EXPORT_DECORATOR = "torch.jit.export"
+# Deepest syntax-tree nesting analysed (a 1,000-term `a + b + ...` is 1,000 levels). CPython compiles
+# up to ~2,980; LibCST's parse time grows faster than linearly with depth (a 2,900-level subscript
+# chain takes 25 s), so deeper files get TL003 instead of hanging the run.
+MAX_NESTING = 1000
 
 
 @dataclass
@@ -59,7 +63,9 @@ class FileIndex:
     functions: dict[str, FunctionFacts] = field(default_factory=dict)
     captured: list[tuple[str, str]] = field(default_factory=list)  # (dotted callee, target)
     constants: set[str] = field(default_factory=set)    # module-level assigned names
-    syntax_error: tuple[int, int, str] | None = None
+    syntax_error: tuple[int, int, str] | None = None   # CPython's compile() rejects the file
+    not_analysed: str | None = None  # why the file is skipped (too deep for CPython's parser, too big): TL003
+    crashed: str | None = None       # the index phase raised on this file (a tracelint bug): TL001
     # first line of each top-level statement, and of each statement in a top-level class body (keyed by
     # the class's position in the module body): lets positions be computed without parsing again
     starts: list[int] = field(default_factory=list)
@@ -99,12 +105,45 @@ def resolve(name: str | None, aliases: dict[str, str]) -> str | None:
     return name
 
 
-class _Indexer(ast.NodeVisitor):
+class _Indexer:
+    """Visits the tree with an explicit stack (no recursion): a 3,000-level expression, which CPython
+    compiles, must not exhaust Python's stack here. `visit` schedules a node, `generic_visit` its
+    children, `after` a callable that runs once everything scheduled after it is done."""
+
     def __init__(self, index: FileIndex, package: str):
         self.ix = index
         self.package = package
         self.cls: ClassFacts | None = None
         self.fn: FunctionFacts | None = None
+        self._todo: list = []
+
+    def run(self, tree: ast.AST) -> None:
+        todo = self._todo
+        todo.append(tree)
+        while todo:
+            item = todo.pop()
+            if not isinstance(item, ast.AST):
+                item()
+                continue
+            method = getattr(self, "visit_" + type(item).__name__, None)
+            if method is None:
+                self.generic_visit(item)
+            else:
+                method(item)
+
+    def visit(self, node: ast.AST) -> None:
+        self._todo.append(node)
+
+    def visit_all(self, nodes) -> None:
+        """Schedule `nodes` so that they are visited in order."""
+        self._todo.extend(reversed(list(nodes)))
+
+    def generic_visit(self, node: ast.AST) -> None:
+        self.visit_all(ast.iter_child_nodes(node))
+
+    def after(self, action) -> None:
+        """Run `action` once the nodes scheduled after this call (and their children) are visited."""
+        self._todo.append(action)
 
     # imports ----------------------------------------------------------------
     def visit_Import(self, node: ast.Import) -> None:
@@ -136,7 +175,10 @@ class _Indexer(ast.NodeVisitor):
                            [self._res(dotted(b)) or "" for b in node.bases])
         self.ix.classes[node.name] = facts
         self.cls = facts
+        self.after(self._leave_class)
         self.generic_visit(node)
+
+    def _leave_class(self) -> None:
         self.cls = None
 
     def _res(self, name: str | None) -> str | None:
@@ -156,17 +198,18 @@ class _Indexer(ast.NodeVisitor):
                               [self._res(dotted(d.func if isinstance(d, ast.Call) else d)) or ""
                                for d in node.decorator_list],
                               params=_params(node.args),
-                              returns=ast.unparse(node.returns) if node.returns else "")
+                              returns=_unparse(node.returns))
         if self.cls is not None:
             self.cls.methods[node.name] = facts
         else:
             self.ix.functions[node.name] = facts
         self.fn = facts
+        self.after(self._leave_function)
+        self.visit_all(node.body)
         if node.name == "__init__":  # `def __init__(self, block=Attention)`: classes passed as defaults
-            for d in [*node.args.defaults, *(k for k in node.args.kw_defaults if k is not None)]:
-                self.visit(d)
-        for stmt in node.body:
-            self.visit(stmt)
+            self.visit_all([*node.args.defaults, *(k for k in node.args.kw_defaults if k is not None)])
+
+    def _leave_function(self) -> None:
         self.fn = None
 
     visit_AsyncFunctionDef = visit_FunctionDef
@@ -235,14 +278,24 @@ def _params(args: ast.arguments) -> list[Param]:
     positional = [*args.posonlyargs, *args.args]
     defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
     for a, d in zip(positional, defaults):
-        out.append(Param(a.arg, ast.unparse(a.annotation) if a.annotation else "", _default(d)))
+        out.append(Param(a.arg, _unparse(a.annotation), _default(d)))
     if args.vararg:
         out.append(Param(args.vararg.arg, "", "", "vararg"))
     for a, d in zip(args.kwonlyargs, args.kw_defaults):
-        out.append(Param(a.arg, ast.unparse(a.annotation) if a.annotation else "", _default(d), "kwonly"))
+        out.append(Param(a.arg, _unparse(a.annotation), _default(d), "kwonly"))
     if args.kwarg:
         out.append(Param(args.kwarg.arg, "", "", "kwarg"))
     return out
+
+
+def _unparse(node: ast.AST | None) -> str:
+    """Source text of an annotation; "" for none, or for one too deep for `ast.unparse` (recursive)."""
+    if node is None:
+        return ""
+    try:
+        return ast.unparse(node)
+    except RecursionError:
+        return ""
 
 
 def _default(node) -> str:
@@ -258,17 +311,40 @@ def _first_line(node: ast.stmt) -> int:
     return min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))])
 
 
+def nesting_exceeds(tree: ast.AST, limit: int) -> bool:
+    """Is any node more than `limit` levels below `tree`? (An explicit stack: no recursion.)"""
+    stack = [(tree, 0)]
+    children = ast.iter_child_nodes
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        depth += 1
+        stack.extend((child, depth) for child in children(node))
+    return False
+
+
 def index_source(path: str, source: bytes | str, module: str | None = None) -> FileIndex:
     """Index one file; a syntax error is recorded, not raised."""
     module = module or module_name(path)
     ix = FileIndex(path=path, module=module)
     try:
-        tree = ast.parse(source, filename=path)
+        # compile() itself rather than ast.parse (one Python frame less): the same limits as CPython's
+        tree = compile(source, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
     except SyntaxError as e:
         ix.syntax_error = (e.lineno or 1, e.offset or 1, e.msg or "invalid syntax")
         return ix
     except ValueError as e:  # e.g. NUL bytes
         ix.syntax_error = (1, 1, str(e))
+        return ix
+    except (RecursionError, MemoryError) as e:  # nesting beyond what CPython's parser takes
+        ix.not_analysed = ("nesting too deep for CPython's own parser (" + (f"{type(e).__name__}: {e}" if str(e)
+                           else type(e).__name__) + "): Python cannot compile this file at its default "
+                           "recursion limit")
+        return ix
+    if nesting_exceeds(tree, MAX_NESTING):
+        ix.not_analysed = (f"nesting deeper than {MAX_NESTING:,} levels, tracelint's limit (LibCST's parse "
+                           "time grows faster than linearly with depth)")
         return ix
     ix.starts = [_first_line(a) for a in tree.body]
     ix.class_starts = {i: [_first_line(b) for b in a.body] for i, a in enumerate(tree.body)
@@ -281,7 +357,7 @@ def index_source(path: str, source: bytes | str, module: str | None = None) -> F
             ix.classes.setdefault(node.name, ClassFacts(node.name, node.lineno))
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             ix.functions.setdefault(node.name, FunctionFacts(node.name, node.lineno))
-    _Indexer(ix, package).visit(tree)
+    _Indexer(ix, package).run(tree)
     return ix
 
 

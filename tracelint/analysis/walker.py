@@ -53,17 +53,25 @@ class Walker(cst.CSTVisitor):
 
     # ------------------------------------------------------------------ walk
     def walk(self, node: cst.CSTNode) -> None:
-        """Pre-order walk over semantic children only; LibCST's own `visit` rebuilds every node."""
-        if self.on_visit(node):
-            for name in child_fields(type(node)):
-                value = getattr(node, name)
-                if isinstance(value, cst.CSTNode):
-                    self.walk(value)
-                elif isinstance(value, (tuple, list)):
-                    for item in value:
-                        if isinstance(item, cst.CSTNode):
-                            self.walk(item)
-        self.on_leave(node)
+        """Pre-order walk over semantic children only (LibCST's own `visit` rebuilds every node), with
+        an explicit stack: deeply nested expressions cost no Python recursion here."""
+        stack: list[tuple[cst.CSTNode, bool]] = [(node, False)]
+        pop, push = stack.pop, stack.append
+        while stack:
+            current, leaving = pop()
+            if leaving:
+                self.on_leave(current)
+                continue
+            push((current, True))
+            if self.on_visit(current):
+                kids: list[cst.CSTNode] = []
+                for name in child_fields(type(current)):
+                    value = getattr(current, name)
+                    if isinstance(value, cst.CSTNode):
+                        kids.append(value)
+                    elif isinstance(value, (tuple, list)):
+                        kids.extend(item for item in value if isinstance(item, cst.CSTNode))
+                stack.extend((kid, False) for kid in reversed(kids))
 
     # ------------------------------------------------------------------ order
     def _visit_module(self, module: cst.Module) -> None:

@@ -49,6 +49,6 @@ def select_rules(select=(), ignore=(), extend_select=()) -> list[type[Rule]]:
 
     chosen = match(select) if select else {c for c, r in rules.items() if r.default_enabled}
     chosen |= match(extend_select)
-    chosen |= {"TL000", "TL001"} & set(rules)  # a file that does not parse or a crash is always reported
+    chosen |= {"TL000", "TL001", "TL003"} & set(rules)  # files not parsed, not analysed, or crashes: always reported
     chosen -= match(ignore)
     return [rules[c] for c in sorted(chosen)]
