@@ -8,7 +8,7 @@ import os
 import tokenize
 import traceback
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 import libcst as cst
@@ -21,7 +21,8 @@ from tracelint.analysis.context import FileContext
 from tracelint.analysis.index import FileIndex, Reach, build_project, index_source
 from tracelint.analysis.kinds import Kind, join
 from tracelint.analysis.walker import Walker
-from tracelint.cache import Cache
+from tracelint import cache as caches
+from tracelint.serde import DecodeError, from_data, to_data
 from tracelint.config import Config
 from tracelint.diagnostics import Diagnostic, Report, Severity
 from tracelint.paths import display_path
@@ -47,18 +48,49 @@ class FileJob:
 
 @dataclass(frozen=True)
 class ProjectFacts:
-    """Project-wide facts every file's lint needs: sent once per worker process, not once per file."""
+    """Project-wide facts every file's lint needs: sent once per worker process, not once per file.
+
+    A file's lint sees them only through `FactView`s that record each query, so its cached result
+    depends on the answers it read (its dependencies), never on the whole project.
+    """
 
     module_classes: frozenset[str] = frozenset()   # dotted nn.Module subclasses of the project
     submodules: frozenset[str] = frozenset()       # module classes used as submodules
     tuple_outputs: frozenset[str] = frozenset()    # module classes whose forward returns a tuple
 
-    def digest(self) -> str:
-        import hashlib
-        h = hashlib.sha256()
-        for group in (self.module_classes, self.submodules, self.tuple_outputs):
-            h.update("\0".join(sorted(group)).encode() + b"\1")
-        return h.hexdigest()
+    def views(self) -> dict[str, "FactView"]:
+        return {f.name: FactView(getattr(self, f.name)) for f in fields(self)}
+
+    def holds(self, deps: dict[str, dict[str, bool]]) -> bool:
+        """True when every recorded query still gets the recorded answer."""
+        names = {f.name for f in fields(self)}
+        for fact, queries in deps.items():
+            if fact not in names:
+                return False
+            items = getattr(self, fact)
+            if any((q in items) != seen for q, seen in queries.items()):
+                return False
+        return True
+
+
+class FactView:
+    """A project fact seen from one file's lint: membership tests only, each one recorded."""
+
+    __slots__ = ("_items", "seen")
+
+    def __init__(self, items: frozenset[str]):
+        self._items = items
+        self.seen: dict[str, bool] = {}
+
+    def __contains__(self, name: object) -> bool:
+        hit = name in self._items
+        if isinstance(name, str):
+            self.seen[name] = hit
+        return hit
+
+    def __iter__(self):
+        raise TypeError("project facts are queried by membership only, so that the result cache can "
+                        "record what a file's lint read from other files")
 
 
 _PROJECT = ProjectFacts()
@@ -73,6 +105,7 @@ def _init_worker(facts: ProjectFacts) -> None:
 class JobResult:
     diagnostics: list[Diagnostic]
     outgoing: dict[str, dict[str, Kind]]   # dotted helper -> param -> kind passed from this file
+    deps: dict[str, dict[str, bool]] = field(default_factory=dict)  # project fact -> query -> answer
 
 
 def _decode(source: bytes) -> str:
@@ -126,13 +159,14 @@ def lint_job(job: FileJob, rule_classes: tuple[type[Rule], ...]) -> JobResult:
         except cst.ParserSyntaxError as e:
             return JobResult([_tool_diag(rules_by_code["TL000"], job.display, e.raw_line, e.raw_column + 1,
                                          f"syntax error: {e.message}")], {})
+        views = _PROJECT.views()
         ctx = FileContext(job.path, module, job.index, job.reach, set(job.module_classes),
-                          _PROJECT.module_classes)
+                          views["module_classes"])
         ctx.external_params = job.external_params
         ctx.text = text
         ctx.incoming = job.incoming or {}
-        ctx.project_submodules = _PROJECT.submodules
-        ctx.tuple_output_classes = _PROJECT.tuple_outputs
+        ctx.project_submodules = views["submodules"]
+        ctx.tuple_output_classes = views["tuple_outputs"]
         active = [r for r in rule_classes if not getattr(r, "tool", False) and not getattr(r, "dynamic_only", False)]
         rules = [r(ctx) for r in active]
         walker = Walker(ctx, rules)
@@ -143,7 +177,8 @@ def lint_job(job: FileJob, rule_classes: tuple[type[Rule], ...]) -> JobResult:
     finally:
         if gc_was:
             gc.enable()
-    return JobResult(_apply_suppressions(found, text, rule_codes, job.display), ctx.outgoing)
+    deps = {name: view.seen for name, view in views.items() if view.seen}
+    return JobResult(_apply_suppressions(found, text, rule_codes, job.display), ctx.outgoing, deps)
 
 
 def _crash(exc: BaseException, display: str, rule: Rule | None = None) -> Diagnostic:
@@ -275,6 +310,8 @@ def run(files: list[str], config: Config, rule_classes: list[type[Rule]] | None 
     report = Report(targets=config.targets, rules={c: r.info() for c, r in all_rules().items()})
     jobs = config.jobs or os.cpu_count() or 1
 
+    store = caches.Store(config.cache_dir, "results") if config.cache_dir else None
+
     # phase 1: index (ast), in parallel for big runs
     indexed: dict[str, tuple[FileIndex, bytes]] = {}
     if stdin is not None:
@@ -319,20 +356,21 @@ def run(files: list[str], config: Config, rule_classes: list[type[Rule]] | None 
                                      _external_params(ix, reach, project)))
 
         # phase 3: lint; then once more for files whose helpers other files call with tensors/shapes
-        cache = Cache(Path(config.cache_dir)) if config.cache_dir else None
         if jobs > 1 and len(jobs_list) >= max(2, PARALLEL_THRESHOLD // 2):
             pool = ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(facts,))
-        results = _lint_all(jobs_list, tuple(rule_classes), pool, cache, facts)
+        results = _lint_all(jobs_list, tuple(rule_classes), pool, store, facts)
         incoming = _incoming(jobs_list, results, project)
         again = [replace(j, incoming=incoming[j.path]) for j in jobs_list if j.path in incoming]
         if again:
-            redone = dict(zip((j.path for j in again), _lint_all(again, tuple(rule_classes), pool, cache, facts)))
+            redone = dict(zip((j.path for j in again), _lint_all(again, tuple(rule_classes), pool, store, facts)))
             results = [redone.get(j.path, r) for j, r in zip(jobs_list, results)]
         for r in results:
             diags.extend(r.diagnostics)
     finally:
         if pool:
             pool.shutdown()
+    if store is not None and store.wrote:
+        caches.prune(config.cache_dir)
 
     for d in diags:
         ignored = _per_file_ignored(d.path, config) if config.per_file_ignores else set()
@@ -344,17 +382,16 @@ def run(files: list[str], config: Config, rule_classes: list[type[Rule]] | None 
 
 
 def _lint_all(jobs: list[FileJob], rule_classes: tuple[type[Rule], ...], pool,
-              cache: Cache | None = None, facts: ProjectFacts = ProjectFacts()) -> list[JobResult]:
+              store: caches.Store | None = None, facts: ProjectFacts = ProjectFacts()) -> list[JobResult]:
     """Lint the jobs (cache hits skipped), in the pool when there is one; results in job order."""
     results: list[JobResult | None] = [None] * len(jobs)
     keys: list[str] = []
-    if cache is not None:
-        codes = tuple(f"{r.__module__}.{r.__qualname__}" for r in rule_classes)
-        digest = facts.digest()
+    if store is not None:
+        codes = [f"{r.__module__}.{r.__qualname__}" for r in rule_classes]
         for i, j in enumerate(jobs):
-            k = cache_key(j, codes, digest)
+            k = result_key(j, codes)
             keys.append(k)
-            results[i] = cache.get(k)
+            results[i] = cached_result(store, k, facts)
     todo = [i for i, r in enumerate(results) if r is None]
     todo_jobs = [jobs[i] for i in todo]
     if pool and len(todo_jobs) >= 2:
@@ -363,23 +400,34 @@ def _lint_all(jobs: list[FileJob], rule_classes: tuple[type[Rule], ...], pool,
         fresh = [_lint_job_safe(j, rule_classes) for j in todo_jobs]
     for i, r in zip(todo, fresh):
         results[i] = r
-        if cache is not None and not any(d.code == "TL001" for d in r.diagnostics):
-            cache.put(keys[i], r)
+        if store is not None and not any(d.code == "TL001" for d in r.diagnostics):
+            store.put(keys[i], to_data(r))
     return results  # type: ignore[return-value]
 
 
-def cache_key(job: FileJob, codes: tuple[str, ...], project_digest: str) -> str:
-    """Everything a file's result depends on: bytes, display path, rules and the project's facts."""
-    return cache_key_parts(job.source, job.display, codes, sorted(job.reach.items()),
-                           sorted(job.module_classes), project_digest,
-                           sorted(job.external_params.items()),
-                           sorted((q, sorted(p.items(), key=lambda kv: kv[0])) for q, p in (job.incoming or {}).items()),
-                           job.index.module)
+def result_key(job: FileJob, rules: list[str]) -> str:
+    """A file's own inputs: its bytes, where it is, the rules, and what the project index says about it
+    (entry points and reach, its module classes, helpers it calls in other files and the argument
+    kinds other files pass in). Project-wide facts are not in the key: the entry records the ones the
+    lint read (`JobResult.deps`), checked on every hit."""
+    return caches.key("result", {
+        "source": caches.content_hash(job.source), "path": job.path, "display": job.display,
+        "module": job.module, "rules": rules,
+        "reach": to_data(job.reach), "module_classes": sorted(job.module_classes),
+        "external_params": to_data(job.external_params), "incoming": to_data(job.incoming or {}),
+    })
 
 
-def cache_key_parts(*parts) -> str:
-    from tracelint.cache import key
-    return key(*parts)
+def cached_result(store: caches.Store, k: str, facts: ProjectFacts) -> JobResult | None:
+    """The stored result, if it is well-formed and every project fact it read still holds."""
+    data = store.get(k)
+    if data is None:
+        return None
+    try:
+        result = from_data(JobResult, data)
+    except DecodeError:
+        return None
+    return result if facts.holds(result.deps) else None
 
 
 def _external_params(ix: FileIndex, reach: dict[str, Reach], project) -> dict[str, tuple[str, ...]]:
