@@ -269,10 +269,13 @@ def _apply_suppressions(found: list[tuple[Diagnostic, tuple[int, int]]], text: s
                         display: str) -> list[Diagnostic]:
     """Drop findings with a matching comment on any line of their statement; report unused comments."""
     sups = suppress.parse(text)
+    whole_file = suppress.file_level(text)
     kept = []
     for d, (lo, hi) in found:
         lines = sorted({d.line, *range(lo, hi + 1)})
         hit = next((sups[ln] for ln in lines if ln in sups and sups[ln].matches(d.code, d.name)), None)
+        if hit is None:
+            hit = next((s for s in whole_file if s.matches(d.code, d.name)), None)
         if hit is not None:
             hit.used.add(d.code)
             continue
@@ -280,7 +283,7 @@ def _apply_suppressions(found: list[tuple[Diagnostic, tuple[int, int]]], text: s
     if "TL002" in rule_codes:
         r = all_rules()["TL002"]
         lines = text.splitlines()
-        for s in sups.values():
+        for s in [*sups.values(), *whole_file]:
             if not s.ours:
                 continue
             unused = [c for c in s.codes] if s.codes else []
