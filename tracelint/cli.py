@@ -180,7 +180,19 @@ def _confirm_command():
     return confirm_command
 
 
-SUBCOMMANDS = {"rules": lambda: rules_command, "rule": lambda: rule_command, "confirm": _confirm_command}
+@click.command("server", context_settings={"help_option_names": ["-h", "--help"]})
+def server_command() -> None:
+    """Run the Language Server (LSP over stdio) for editors; needs `pip install "tracelint[lsp]"`."""
+    try:
+        from tracelint.server import main as serve
+    except ImportError as e:
+        _error(f"the language server needs pygls ({e}): pip install \"tracelint[lsp]\"")
+        sys.exit(EXIT_ERROR)
+    serve()
+
+
+SUBCOMMANDS = {"rules": lambda: rules_command, "rule": lambda: rule_command, "confirm": _confirm_command,
+               "server": lambda: server_command}
 
 
 def main(argv: list[str] | None = None) -> None:

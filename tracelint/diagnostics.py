@@ -8,6 +8,14 @@ from typing import Any, Mapping
 from tracelint.targets import FAIL, TARGETS, Effect
 
 
+DOCS_BASE = "https://github.com/tracelint/tracelint/blob/main/"
+
+
+def rule_doc_url(code: str, name: str) -> str:
+    """The web page of a rule (its file in `rules/`): linked from editors and SARIF."""
+    return f"{DOCS_BASE}rules/{code}-{name}.md"
+
+
 class Severity(str, enum.Enum):
     ERROR = "error"      # some selected target fails (wrong output, capture error)
     WARNING = "warning"  # selected targets only warn
