@@ -27,7 +27,7 @@ from tracelint.config import Config
 from tracelint.diagnostics import Diagnostic, Report, Severity
 from tracelint.paths import display_path
 from tracelint.rule import Rule
-from tracelint.rules import all_rules, select_rules
+from tracelint.rules import all_rules, resolve_selectors, select_rules
 
 # Files smaller than this many in one run are linted in-process: a pool costs more than it saves.
 PARALLEL_THRESHOLD = 16
@@ -300,7 +300,7 @@ def _per_file_ignored(display: str, config: Config) -> set[str]:
     for glob, cs in config.per_file_ignores:
         if fnmatch.fnmatch(display, glob) or fnmatch.fnmatch(Path(display).name, glob) \
                 or fnmatch.fnmatch(os.path.relpath(os.path.abspath(display), config.root), glob):
-            codes |= {c.upper() for c in cs}
+            codes |= resolve_selectors(cs)
     return codes
 
 
@@ -377,7 +377,7 @@ def run(files: list[str], config: Config, rule_classes: list[type[Rule]] | None 
 
     for d in diags:
         ignored = _per_file_ignored(d.path, config) if config.per_file_ignores else set()
-        if any(d.code.startswith(c) for c in ignored):
+        if d.code in ignored:
             continue
         if d.applies_to(config.targets):
             report.diagnostics.append(d.restricted_to(config.targets))

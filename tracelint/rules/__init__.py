@@ -28,27 +28,30 @@ def by_name() -> dict[str, type[Rule]]:
     return {r.name: r for r in all_rules().values()}
 
 
+def resolve_selectors(selectors, where: str = "") -> set[str]:
+    """Codes matched by codes, code prefixes (`TL1`), rule names or `ALL`; ValueError for one that matches nothing."""
+    rules = all_rules()
+    out: set[str] = set()
+    for sel in selectors:
+        sel = sel.strip()
+        if not sel:
+            continue
+        if sel.upper() == "ALL":
+            out |= set(rules)
+            continue
+        hits = {c for c, r in rules.items() if c.startswith(sel.upper()) or r.name == sel}
+        if not hits:
+            raise ValueError(f"unknown rule selector {sel!r}{f' in {where}' if where else ''} "
+                             "(a code such as TL201, a prefix such as TL2, a rule name, or ALL; see `tracelint rules`)")
+        out |= hits
+    return out
+
+
 def select_rules(select=(), ignore=(), extend_select=()) -> list[type[Rule]]:
     """Resolve codes, code prefixes (`TL1`) and rule names; ValueError for a selector that matches nothing."""
     rules = all_rules()
-
-    def match(selectors) -> set[str]:
-        out: set[str] = set()
-        for sel in selectors:
-            sel = sel.strip()
-            if not sel:
-                continue
-            if sel.upper() == "ALL":
-                out |= set(rules)
-                continue
-            hits = {c for c, r in rules.items() if c.startswith(sel.upper()) or r.name == sel}
-            if not hits:
-                raise ValueError(f"unknown rule selector {sel!r}")
-            out |= hits
-        return out
-
-    chosen = match(select) if select else {c for c, r in rules.items() if r.default_enabled}
-    chosen |= match(extend_select)
+    chosen = resolve_selectors(select, "select") if select else {c for c, r in rules.items() if r.default_enabled}
+    chosen |= resolve_selectors(extend_select, "extend-select")
     chosen |= {"TL000", "TL001"} & set(rules)  # a file that does not parse or a crash is always reported
-    chosen -= match(ignore)
+    chosen -= resolve_selectors(ignore, "ignore")
     return [rules[c] for c in sorted(chosen)]
