@@ -90,7 +90,7 @@ def test_files_without_module_code_are_not_parsed_by_libcst(tmp_path, monkeypatc
     (tmp_path / "train.py").write_text("def train(x):\n    return x.sum().item()\n")
     calls = []
     real = cst.parse_module
-    monkeypatch.setattr(engine.cst, "parse_module", lambda src: calls.append(1) or real(src))
+    monkeypatch.setattr(cst, "parse_module", lambda src: calls.append(1) or real(src))
     assert lint_paths([str(tmp_path)], Config(jobs=1)).diagnostics == []
     assert calls == []
 

@@ -88,7 +88,7 @@ def check_command(paths, select, ignore, extend_select, targets, fmt, output_fil
     1 findings, 2 usage error, bad configuration, unreadable path or tool failure.
     """
     from tracelint import engine
-    from tracelint.rules import select_rules
+    from tracelint.rules import selected_codes
 
     paths = list(paths) or ["."]
     if "-" in paths and paths != ["-"]:
@@ -106,7 +106,7 @@ def check_command(paths, select, ignore, extend_select, targets, fmt, output_fil
             select=_split(select), ignore=_split(ignore), extend_select=_split(extend_select),
             exclude=_split(exclude), extend_exclude=_split(extend_exclude), targets=tgts, jobs=jobs)
         config = config.with_overrides(cache_dir=_cache_dir(no_cache, cache_dir))
-        rule_classes = select_rules(config.select, config.ignore, config.extend_select)
+        codes = selected_codes(config.select, config.ignore, config.extend_select)
     except (ConfigError, ValueError) as e:
         _error(str(e))
         sys.exit(EXIT_ERROR)
@@ -114,12 +114,12 @@ def check_command(paths, select, ignore, extend_select, targets, fmt, output_fil
     if show_settings:
         from tracelint.config import describe
         click.echo(describe(config), nl=False)
-        click.echo(f"rules = [{', '.join(r.code for r in rule_classes)}]")
+        click.echo(f"rules = [{', '.join(codes)}]")
         sys.exit(EXIT_CLEAN)
 
     if paths == ["-"]:
         data = sys.stdin.buffer.read()
-        report = engine.run([], config, rule_classes, stdin=(stdin_filename or "<stdin>", data))
+        report = engine.run([], config, stdin=(stdin_filename or "<stdin>", data))
     else:
         from tracelint.discovery import discover
         files, errors = discover(paths, config.exclude + config.extend_exclude)
@@ -131,7 +131,7 @@ def check_command(paths, select, ignore, extend_select, targets, fmt, output_fil
             sys.exit(EXIT_ERROR if errors else EXIT_CLEAN)
         if not files and not errors:
             _warning(f"no Python files found under {', '.join(paths)}")
-        report = engine.run(files, config, rule_classes)
+        report = engine.run(files, config)
         report.errors[:0] = errors
         if dynamic:
             from tracelint.dynamic.merge import confirm_paths

@@ -7,27 +7,28 @@ import io
 import os
 import tokenize
 import traceback
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import libcst as cst
-from libcst._position import CodeRange
-from libcst.metadata import MetadataWrapper, PositionProvider
-from libcst.metadata.position_provider import PositionProvidingCodegenState
-
-from tracelint import suppress
-from tracelint.analysis.context import FileContext
-from tracelint.analysis.index import FileIndex, Reach, build_project, index_source
-from tracelint.analysis.kinds import Kind, join
-from tracelint.analysis.walker import Walker
 from tracelint import cache as caches
-from tracelint.serde import DecodeError, from_data, to_data
+from tracelint import suppress
+from tracelint.analysis.index import FileIndex, Reach, build_project, index_source
 from tracelint.config import Config
 from tracelint.diagnostics import Diagnostic, Report, Severity
 from tracelint.paths import display_path
-from tracelint.rule import Rule
-from tracelint.rules import all_rules, resolve_selectors, select_rules
+from tracelint.rules import resolve_selectors, selected_codes
+from tracelint.serde import DecodeError, from_data, to_data
+
+if TYPE_CHECKING:  # pragma: no cover - LibCST, the walker and the rules load only when a file is linted
+    import libcst as cst
+    from libcst._position import CodeRange
+
+    from tracelint.analysis.context import FileContext
+    from tracelint.rule import Rule
+
+# argument kinds (tracelint.analysis.kinds.Kind values) worth a second, targeted lint of a helper
+USEFUL_KINDS = ("tensor", "shape", "tensors")
 
 # Files smaller than this many in one run are linted in-process: a pool costs more than it saves.
 PARALLEL_THRESHOLD = 16
@@ -43,7 +44,7 @@ class FileJob:
     module_classes: frozenset[str]
     index: FileIndex
     external_params: dict[str, tuple[str, ...]]            # helpers in other files this file calls
-    incoming: dict[str, dict[str, Kind]] | None = None     # argument kinds other files pass in
+    incoming: dict[str, dict[str, str]] | None = None      # argument kinds (Kind values) other files pass in
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ def _init_worker(facts: ProjectFacts) -> None:
 @dataclass
 class JobResult:
     diagnostics: list[Diagnostic]
-    outgoing: dict[str, dict[str, Kind]]   # dotted helper -> param -> kind passed from this file
+    outgoing: dict[str, dict[str, str]]    # dotted helper -> param -> kind (a Kind value) passed from this file
     deps: dict[str, dict[str, bool]] = field(default_factory=dict)  # project fact -> query -> answer
 
 
@@ -146,6 +147,12 @@ def index_file(path: str) -> tuple[FileIndex | None, bytes | None, str | None]:
 
 def lint_job(job: FileJob, rule_classes: tuple[type[Rule], ...]) -> JobResult:
     """Phase 3, in a worker: LibCST parse, one walk with every rule, positions only for findings."""
+    import libcst as cst
+
+    from tracelint.analysis.context import FileContext
+    from tracelint.analysis.kinds import Kind
+    from tracelint.analysis.walker import Walker
+    from tracelint.rules import all_rules
     rules_by_code = all_rules()
     rule_codes = tuple(r.code for r in rule_classes)
     text = _decode(job.source)
@@ -164,7 +171,7 @@ def lint_job(job: FileJob, rule_classes: tuple[type[Rule], ...]) -> JobResult:
                           views["module_classes"])
         ctx.external_params = job.external_params
         ctx.text = text
-        ctx.incoming = job.incoming or {}
+        ctx.incoming = {q: {p: Kind(k) for p, k in ps.items()} for q, ps in (job.incoming or {}).items()}
         ctx.project_submodules = views["submodules"]
         ctx.tuple_output_classes = views["tuple_outputs"]
         active = [r for r in rule_classes if not getattr(r, "tool", False) and not getattr(r, "dynamic_only", False)]
@@ -178,7 +185,8 @@ def lint_job(job: FileJob, rule_classes: tuple[type[Rule], ...]) -> JobResult:
         if gc_was:
             gc.enable()
     deps = {name: view.seen for name, view in views.items() if view.seen}
-    return JobResult(_apply_suppressions(found, text, rule_codes, job.display), ctx.outgoing, deps)
+    outgoing = {q: {p: k.value for p, k in ps.items()} for q, ps in ctx.outgoing.items()}
+    return JobResult(_apply_suppressions(found, text, rule_codes, job.display), outgoing, deps)
 
 
 def _crash(exc: BaseException, display: str, rule: Rule | None = None) -> Diagnostic:
@@ -186,6 +194,7 @@ def _crash(exc: BaseException, display: str, rule: Rule | None = None) -> Diagno
     tb = traceback.extract_tb(exc.__traceback__)
     where = f" at {Path(tb[-1].filename).name}:{tb[-1].lineno}" if tb else ""
     who = f"{rule.code} {rule.name}" if rule is not None else "tracelint"
+    from tracelint.rules import all_rules
     return _tool_diag(all_rules()["TL001"], display, 1, 1,
                       f"internal error in {who} on {display}: {type(exc).__name__}: {exc}{where}")
 
@@ -199,6 +208,7 @@ class _Positions:
 
 def _starts(body, lines: list[int], out: dict[int, int]) -> None:
     """First line of each LibCST statement in `body`, from the index's ast statement lines."""
+    import libcst as cst
     i = 0
     for stmt in body:
         if i >= len(lines):
@@ -211,6 +221,9 @@ def positions_for(module: cst.Module, tops, ix: FileIndex) -> dict[cst.CSTNode, 
     """Positions of the nodes in the given statements only: LibCST's position codegen, run on just
     those, starting at the lines the index phase recorded. `tops` are (top-level statement, None)
     or (method, its top-level class)."""
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper, PositionProvider
+    from libcst.metadata.position_provider import PositionProvidingCodegenState
     starts: dict[int, int] = {}
     _starts(module.body, ix.starts, starts)
     prov = _Positions()
@@ -234,6 +247,7 @@ def positions_for(module: cst.Module, tops, ix: FileIndex) -> dict[cst.CSTNode, 
 
 def _ast_index(body, pos: int) -> int:
     """Index in the ast body of the LibCST statement at `pos` (`a; b` lines are several ast statements)."""
+    import libcst as cst
     return sum(len(s.body) if isinstance(s, cst.SimpleStatementLine) else 1 for s in body[:pos])
 
 
@@ -242,6 +256,8 @@ def _positions(ctx: FileContext, module: cst.Module, display: str,
     """Diagnostics with 1-based positions, each with the line span of its statement (for suppressions)."""
     if not ctx.findings:
         return []
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper, PositionProvider
     tops = {id(f[7][0]): f[7] for f in ctx.findings if f[7] is not None}
     if all(f[7] is not None for f in ctx.findings):
         positions = positions_for(module, list(tops.values()), ctx.index)
@@ -281,6 +297,7 @@ def _apply_suppressions(found: list[tuple[Diagnostic, tuple[int, int]]], text: s
             continue
         kept.append(d)
     if "TL002" in rule_codes:
+        from tracelint.rules import all_rules
         r = all_rules()["TL002"]
         lines = text.splitlines()
         for s in [*sups.values(), *whole_file]:
@@ -308,9 +325,10 @@ def run(files: list[str], config: Config, rule_classes: list[type[Rule]] | None 
         stdin: tuple[str, bytes] | None = None) -> Report:
     """Lint `files` (already discovered) or one stdin buffer; findings filtered to config.targets."""
     if rule_classes is None:
-        rule_classes = select_rules(config.select, config.ignore, config.extend_select)
-    codes = tuple(r.code for r in rule_classes)
-    report = Report(targets=config.targets, rules={c: r.info() for c, r in all_rules().items()})
+        codes = selected_codes(config.select, config.ignore, config.extend_select)
+    else:
+        codes = tuple(r.code for r in rule_classes)
+    report = Report(targets=config.targets)
     jobs = config.jobs or os.cpu_count() or 1
 
     store = caches.Store(config.cache_dir, "results") if config.cache_dir else None
@@ -321,7 +339,7 @@ def run(files: list[str], config: Config, rule_classes: list[type[Rule]] | None 
         name, data = stdin
         indexed[name] = (index_source(name, data), data)
         files = [name]
-    pool = ProcessPoolExecutor(jobs) if jobs > 1 and len(files) >= PARALLEL_THRESHOLD else None
+    pool = _pool(jobs) if jobs > 1 and len(files) >= PARALLEL_THRESHOLD else None
     try:
         if stdin is None:
             results = pool.map(index_file, files, chunksize=8) if pool else map(index_file, files)
@@ -348,6 +366,7 @@ def run(files: list[str], config: Config, rule_classes: list[type[Rule]] | None 
                 if "TL000" in codes and not suppress.skip_file(_decode(data)):
                     line, col, msg = ix.syntax_error
                     src = _decode(data).splitlines()
+                    from tracelint.rules import all_rules
                     diags.append(_tool_diag(all_rules()["TL000"], display, line, max(col, 1),
                                             f"syntax error: {msg}", src[line - 1] if 0 < line <= len(src) else ""))
                 continue
@@ -359,13 +378,16 @@ def run(files: list[str], config: Config, rule_classes: list[type[Rule]] | None 
                                      _external_params(ix, reach, project)))
 
         # phase 3: lint; then once more for files whose helpers other files call with tensors/shapes
+        if jobs_list and rule_classes is None:
+            from tracelint.rules import all_rules
+            rule_classes = [all_rules()[c] for c in codes]
         if jobs > 1 and len(jobs_list) >= max(2, PARALLEL_THRESHOLD // 2):
-            pool = ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(facts,))
-        results = _lint_all(jobs_list, tuple(rule_classes), pool, store, facts)
+            pool = _pool(jobs, initializer=_init_worker, initargs=(facts,))
+        results = _lint_all(jobs_list, tuple(rule_classes or ()), pool, store, facts)
         incoming = _incoming(jobs_list, results, project)
         again = [replace(j, incoming=incoming[j.path]) for j in jobs_list if j.path in incoming]
         if again:
-            redone = dict(zip((j.path for j in again), _lint_all(again, tuple(rule_classes), pool, store, facts)))
+            redone = dict(zip((j.path for j in again), _lint_all(again, tuple(rule_classes or ()), pool, store, facts)))
             results = [redone.get(j.path, r) for j, r in zip(jobs_list, results)]
         for r in results:
             diags.extend(r.diagnostics)
@@ -447,21 +469,34 @@ def _external_params(ix: FileIndex, reach: dict[str, Reach], project) -> dict[st
     return out
 
 
-def _incoming(jobs: list[FileJob], results: list[JobResult], project) -> dict[str, dict[str, dict[str, Kind]]]:
+def _incoming(jobs: list[FileJob], results: list[JobResult], project) -> dict[str, dict[str, dict[str, str]]]:
     """path -> helper qualname -> param -> kind, for helpers that got tensor or shape arguments."""
-    out: dict[str, dict[str, dict[str, Kind]]] = {}
+    out: dict[str, dict[str, dict[str, str]]] = {}
     for r in results:
         for dotted, params in r.outgoing.items():
             hit = project.functions.get(dotted)
             if hit is None:
                 continue
             ix, fn = hit
-            useful = {p: k for p, k in params.items() if k in (Kind.TENSOR, Kind.SHAPE, Kind.TENSORS)}
+            useful = {p: k for p, k in params.items() if k in USEFUL_KINDS}
             if useful:
                 slot = out.setdefault(ix.path, {}).setdefault(fn.qualname, {})
                 for p, k in useful.items():
-                    slot[p] = join([slot[p], k]) if p in slot else k
+                    slot[p] = _join(slot[p], k) if p in slot else k
     return out
+
+
+def _join(a: str, b: str) -> str:
+    """The join of two kinds (by value), as the kind analysis defines it."""
+    if a == b:
+        return a
+    from tracelint.analysis.kinds import Kind, join
+    return join([Kind(a), Kind(b)]).value
+
+
+def _pool(jobs: int, **kwargs):
+    from concurrent.futures import ProcessPoolExecutor
+    return ProcessPoolExecutor(jobs, **kwargs)
 
 
 def _lint_job_safe(job: FileJob, rule_classes: tuple[type[Rule], ...]) -> JobResult:
@@ -469,6 +504,7 @@ def _lint_job_safe(job: FileJob, rule_classes: tuple[type[Rule], ...]) -> JobRes
     try:
         return lint_job(job, rule_classes)
     except RecursionError as e:
+        from tracelint.rules import all_rules
         return JobResult([_tool_diag(all_rules()["TL001"], job.display, 1, 1,
                                      f"internal error in the walker on {job.display}: nesting too deep ({e})")], {})
     except Exception as e:  # noqa: BLE001 - isolate the file, keep the run going
