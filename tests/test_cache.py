@@ -71,6 +71,12 @@ MODEL = ("from torch import nn\nfrom blocks import Block\n\n\nclass Net(nn.Modul
          "    def forward(self, x):\n        y = self.block(x)\n        return x * y.sum().item()\n")
 
 
+def _forget_runs(cfg) -> None:
+    """Drop the run summaries, so that a re-run goes to the per-file result cache."""
+    import shutil
+    shutil.rmtree(os.path.join(cfg.cache_dir, caches.LAYOUT, "runs"), ignore_errors=True)
+
+
 def _counting(monkeypatch) -> list[str]:
     """Record which files are really linted (not served by the cache)."""
     seen: list[str] = []
@@ -128,6 +134,7 @@ def test_planted_pickle_entry_is_a_miss_and_never_runs(tmp_path):
     for f in _entries(cfg.cache_dir):
         with open(f, "wb") as fh:
             fh.write(payload)
+    _forget_runs(cfg)
     assert _codes(lint_paths([str(src)], cfg)) == expected
     assert not marker.exists()
     pickle.loads(payload)  # the plant is real: the old pickle cache would have run it
@@ -164,6 +171,7 @@ def test_damaged_entries_are_misses(tmp_path, monkeypatch, damage):
         elif damage == "huge-int":
             raw = b'{"key": ' + b"9" * 100000 + b"}"
         open(f, "wb").write(raw)
+    _forget_runs(cfg)
     seen = _counting(monkeypatch)
     assert _codes(lint_paths([str(src)], cfg)) == expected
     assert "model.py" in seen  # a miss: linted again
@@ -178,6 +186,7 @@ def test_a_planted_empty_result_is_not_served_under_another_key(tmp_path, monkey
     for f in files:
         clean["key"] = "f" * 64
         open(f, "w").write(json.dumps(clean))
+    _forget_runs(cfg)
     assert _codes(lint_paths([str(src)], cfg)) == [("model.py", 12, "TL201")]
 
 
@@ -185,6 +194,7 @@ def test_oversized_entry_is_a_miss(tmp_path, monkeypatch):
     src, cfg = _project(tmp_path)
     expected = _codes(lint_paths([str(src)], cfg))
     monkeypatch.setattr(caches, "MAX_ENTRY_BYTES", 16)
+    _forget_runs(cfg)
     seen = _counting(monkeypatch)
     assert _codes(lint_paths([str(src)], cfg)) == expected
     assert "model.py" in seen
@@ -200,6 +210,7 @@ def test_fifo_and_symlink_in_the_cache_never_hang(tmp_path):
     for f in files[1:]:
         os.unlink(f)
         os.symlink("/dev/zero", f)
+    _forget_runs(cfg)
     out: list = []
     t = threading.Thread(target=lambda: out.append(_codes(lint_paths([str(src)], cfg))), daemon=True)
     t.start()
@@ -230,6 +241,7 @@ def test_parallel_then_serial_run_hits_every_entry(tmp_path, monkeypatch):
     cache_dir = str(tmp_path / "cache")
     first = lint_paths([str(src)], Config(jobs=2, cache_dir=cache_dir))
     assert len(first.diagnostics) == 20
+    _forget_runs(Config(cache_dir=cache_dir))
     seen = _counting(monkeypatch)
     again = lint_paths([str(src)], Config(jobs=1, cache_dir=cache_dir))
     assert seen == [] and again.diagnostics == first.diagnostics

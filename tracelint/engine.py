@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from tracelint import cache as caches
 from tracelint import suppress
-from tracelint.analysis.index import FileIndex, Reach, build_project, index_source
+from tracelint.analysis.index import FileIndex, Reach
 from tracelint.config import Config
 from tracelint.diagnostics import Diagnostic, Report, Severity
 from tracelint.paths import display_path
@@ -36,15 +36,19 @@ PARALLEL_THRESHOLD = 16
 
 @dataclass(frozen=True)
 class FileJob:
+    """One file to lint, with what the project says about it. `source` and `index` are loaded only
+    when the result cache misses (the key needs the content hash, not the bytes)."""
+
     path: str
     display: str
-    source: bytes
+    sha: str                                               # content hash of `source`
     module: str
     reach: dict[str, Reach]
     module_classes: frozenset[str]
-    index: FileIndex
     external_params: dict[str, tuple[str, ...]]            # helpers in other files this file calls
     incoming: dict[str, dict[str, str]] | None = None      # argument kinds (Kind values) other files pass in
+    source: bytes | None = None
+    index: FileIndex | None = None
 
 
 @dataclass(frozen=True)
@@ -128,21 +132,6 @@ def _encoding(source: bytes) -> str:
 def _tool_diag(rule: type[Rule], display: str, line: int, col: int, message: str, source_line: str = "") -> Diagnostic:
     return Diagnostic(display, line, col, line, col + 1, rule.code, rule.name, message, Severity.ERROR,
                       tuple(rule.targets.items()), "", rule.help, source_line)
-
-
-def index_file(path: str) -> tuple[FileIndex | None, bytes | None, str | None]:
-    """Phase 1, in a worker: read the bytes once and index them. Returns (index, bytes, read error)."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as e:
-        return None, None, f"{display_path(path)}: cannot read: {e.strerror}"
-    gc_was = gc.isenabled()
-    gc.disable()
-    try:
-        return index_source(path, data), data, None
-    finally:
-        if gc_was:
-            gc.enable()
 
 
 def lint_job(job: FileJob, rule_classes: tuple[type[Rule], ...]) -> JobResult:
@@ -322,123 +311,196 @@ def _per_file_ignored(display: str, config: Config) -> set[str]:
 
 
 def run(files: list[str], config: Config, rule_classes: list[type[Rule]] | None = None,
-        stdin: tuple[str, bytes] | None = None) -> Report:
-    """Lint `files` (already discovered) or one stdin buffer; findings filtered to config.targets."""
-    if rule_classes is None:
-        codes = selected_codes(config.select, config.ignore, config.extend_select)
-    else:
-        codes = tuple(r.code for r in rule_classes)
+        stdin: tuple[str, bytes] | None = None, *, project: bool = True) -> Report:
+    """Lint `files` (already discovered) or one stdin buffer; findings filtered to config.targets.
+
+    With `project` (the default), each file is linted in the context of its whole project (see
+    `tracelint.project`) and only the files asked for are reported; without it, the files given are
+    the whole world (snippets, tests).
+    """
+    from tracelint import project as proj
+    codes = selected_codes(config.select, config.ignore, config.extend_select) if rule_classes is None \
+        else tuple(r.code for r in rule_classes)
     report = Report(targets=config.targets)
     jobs = config.jobs or os.cpu_count() or 1
+    exclude = config.exclude + config.extend_exclude
 
-    store = caches.Store(config.cache_dir, "results") if config.cache_dir else None
-
-    # phase 1: index (ast), in parallel for big runs
-    indexed: dict[str, tuple[FileIndex, bytes]] = {}
     if stdin is not None:
         name, data = stdin
-        indexed[name] = (index_source(name, data), data)
-        files = [name]
-    pool = _pool(jobs) if jobs > 1 and len(files) >= PARALLEL_THRESHOLD else None
-    try:
-        if stdin is None:
-            results = pool.map(index_file, files, chunksize=8) if pool else map(index_file, files)
-            for path, (ix, data, err) in zip(files, results):
-                if err:
-                    report.errors.append(err)
-                else:
-                    indexed[path] = (ix, data)
-        report.files_checked = len(indexed)
+        requested = [os.path.abspath(name)]
+        displays = {requested[0]: Path(name).as_posix()}
+    else:
+        requested = list(dict.fromkeys(os.path.abspath(f) for f in files))
+        displays = {os.path.abspath(f): display_path(f) for f in files}
+    if not requested:
+        return report
+    if project:
+        scope = proj.merge_scopes(proj.find_scope(d) for d in dict.fromkeys(
+            p if os.path.isdir(p) else os.path.dirname(p) for p in requested))
+        paths = sorted(set(proj.scope_files(scope, exclude)) | set(requested))
+    else:
+        scope = proj.Scope(os.getcwd(), (), ())
+        paths = sorted(set(requested))
+    settings = {"module_bases": list(config.module_bases), "exclude": list(exclude)}
 
-        # phase 2: project-wide classes, entry points, reachability
-        project = build_project({p: ix for p, (ix, _) in indexed.items()}, config.module_bases)
-        if pool:
-            pool.shutdown()
-            pool = None
-        facts = ProjectFacts(frozenset(project.module_classes), frozenset(project.submodule_classes),
-                             frozenset(project.tuple_output_classes))
-        _init_worker(facts)  # for in-process linting
-        jobs_list: list[FileJob] = []
-        diags: list[Diagnostic] = []
-        for path, (ix, data) in indexed.items():
-            display = display_path(path) if stdin is None else Path(path).as_posix()
-            if ix.syntax_error is not None:
-                if "TL000" in codes and not suppress.skip_file(_decode(data)):
-                    line, col, msg = ix.syntax_error
-                    src = _decode(data).splitlines()
-                    from tracelint.rules import all_rules
-                    diags.append(_tool_diag(all_rules()["TL000"], display, line, max(col, 1),
-                                            f"syntax error: {msg}", src[line - 1] if 0 < line <= len(src) else ""))
-                continue
-            reach = project.file_reach(path)
-            mcs = project.module_classes_in(path)
-            if not reach and not mcs:
-                continue  # nothing reachable from a capture entry point in this file
-            jobs_list.append(FileJob(path, display, data, ix.module, reach, frozenset(mcs), ix,
-                                     _external_params(ix, reach, project)))
+    persist = project and config.cache_dir is not None
+    summary_key = None
+    if persist and stdin is None:
+        summary_key, cached = _run_summary(config, codes, paths, requested, displays)
+        if cached is not None:
+            return cached
+    state = None
+    if persist:
+        snapshots = caches.Store(config.cache_dir, "projects")
+        snap_key = caches.key("project", {"scope": scope.key(), "settings": settings})
+        state = proj.ProjectState.from_snapshot(scope, settings, snapshots.get(snap_key))
+    if state is None:
+        state = proj.ProjectState(scope, settings)
+    if stdin is not None:
+        state.overrides[requested[0]] = stdin[1]
+    index_store = proj.IndexStore(config.cache_dir) if persist else None
+    errors = state.refresh(paths, index_store, jobs)
+    if persist and state.dirty:
+        snapshots.put(snap_key, state.to_snapshot())
+    report.errors.extend(errors)
+    store = caches.Store(config.cache_dir, "results") if config.cache_dir else None
+    diags = lint_requested(state, requested, displays, codes, rule_classes, store, index_store, jobs)
+    report.files_checked = sum(1 for p in requested if p in state.files)
 
-        # phase 3: lint; then once more for files whose helpers other files call with tensors/shapes
-        if jobs_list and rule_classes is None:
-            from tracelint.rules import all_rules
-            rule_classes = [all_rules()[c] for c in codes]
-        if jobs > 1 and len(jobs_list) >= max(2, PARALLEL_THRESHOLD // 2):
-            pool = _pool(jobs, initializer=_init_worker, initargs=(facts,))
-        results = _lint_all(jobs_list, tuple(rule_classes or ()), pool, store, facts)
-        incoming = _incoming(jobs_list, results, project)
-        again = [replace(j, incoming=incoming[j.path]) for j in jobs_list if j.path in incoming]
-        if again:
-            redone = dict(zip((j.path for j in again), _lint_all(again, tuple(rule_classes or ()), pool, store, facts)))
-            results = [redone.get(j.path, r) for j, r in zip(jobs_list, results)]
-        for r in results:
-            diags.extend(r.diagnostics)
-    finally:
-        if pool:
-            pool.shutdown()
-    if store is not None and store.wrote:
-        caches.prune(config.cache_dir)
+    report.diagnostics = selected_findings(diags, config)
+    report.sort()
+    if summary_key is not None and not any(d.code == "TL001" for d in report.diagnostics):
+        _store_summary(config, summary_key, report, state, paths)
+    for s in (store, index_store.store if index_store else None):
+        if s is not None and s.wrote:
+            caches.prune(config.cache_dir)
+            break
+    return report
 
+
+def selected_findings(diags: list[Diagnostic], config: Config) -> list[Diagnostic]:
+    """Per-file ignores applied, and only findings that matter under the selected targets."""
+    out = []
     for d in diags:
         ignored = _per_file_ignored(d.path, config) if config.per_file_ignores else set()
         if d.code in ignored:
             continue
         if d.applies_to(config.targets):
-            report.diagnostics.append(d.restricted_to(config.targets))
-    return report.sort()
+            out.append(d.restricted_to(config.targets))
+    return out
 
 
-def _lint_all(jobs: list[FileJob], rule_classes: tuple[type[Rule], ...], pool,
-              store: caches.Store | None = None, facts: ProjectFacts = ProjectFacts()) -> list[JobResult]:
-    """Lint the jobs (cache hits skipped), in the pool when there is one; results in job order."""
+def lint_requested(state, requested: list[str], displays: dict[str, str], codes: tuple[str, ...],
+                   rule_classes, store: caches.Store | None, index_store, jobs: int) -> list[Diagnostic]:
+    """Findings for the requested files, linted with the project's facts: files whose helpers they
+    call are not linted, but files calling *their* helpers are (their argument kinds count), exactly
+    as in a run over the whole project."""
+    derived = state.derived
+    facts = ProjectFacts(derived.module_classes, derived.submodules, derived.tuple_outputs)
+    diags: list[Diagnostic] = []
+    if "TL000" in codes:
+        for p in requested:
+            if p in derived.syntax_errors:
+                diags.extend(_syntax_error(p, displays.get(p) or display_path(p), derived.syntax_errors[p], state))
+    wanted = [p for p in requested if p in derived.files]
+    chosen = set(wanted)
+    callers = [c for p in wanted for c in derived.callers.get(p, ()) if c not in chosen]
+    callers = list(dict.fromkeys(callers))
+
+    def job(p: str) -> FileJob:
+        f = derived.files[p]
+        return FileJob(p, displays.get(p) or display_path(p), state.files[p].sha, f.module, f.reach,
+                       frozenset(f.module_classes), f.external_params)
+
+    def load(j: FileJob) -> FileJob:
+        return replace(j, source=state.read(j.path), index=state.lint_index(j.path, index_store))
+
+    with _Pools(jobs, facts) as pools:
+        first = [job(p) for p in [*wanted, *callers]]
+        results = lint_jobs(first, codes, rule_classes, store, facts, load, pools)
+        incoming = _incoming(results, derived.helpers)
+        by_path = dict(zip((j.path for j in first), results))
+        again = [replace(j, incoming=incoming[j.path]) for j in first[:len(wanted)] if j.path in incoming]
+        if again:
+            by_path.update(zip((j.path for j in again), lint_jobs(again, codes, rule_classes, store, facts, load, pools)))
+    for p in wanted:
+        diags.extend(by_path[p].diagnostics)
+    return diags
+
+
+def _syntax_error(path: str, display: str, err: tuple[int, int, str], state) -> list[Diagnostic]:
+    try:
+        text = _decode(state.read(path))
+    except OSError:
+        text = ""
+    if suppress.skip_file(text):
+        return []
+    from tracelint.rules import all_rules
+    line, col, msg = err
+    src = text.splitlines()
+    return [_tool_diag(all_rules()["TL000"], display, line, max(col, 1), f"syntax error: {msg}",
+                       src[line - 1] if 0 < line <= len(src) else "")]
+
+
+class _Pools:
+    """A process pool for linting, started on first need and shared by both rounds of a run."""
+
+    def __init__(self, jobs: int, facts: "ProjectFacts"):
+        self.jobs, self.facts, self.pool = jobs, facts, None
+
+    def get(self, n: int):
+        if self.pool is None and self.jobs > 1 and n >= max(2, PARALLEL_THRESHOLD // 2):
+            self.pool = _pool(self.jobs, initializer=_init_worker, initargs=(self.facts,))
+        return self.pool
+
+    def __enter__(self) -> "_Pools":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+
+
+def lint_jobs(jobs: list[FileJob], codes: tuple[str, ...], rule_classes, store: caches.Store | None,
+              facts: "ProjectFacts", load, pools: _Pools) -> list[JobResult]:
+    """Results in job order: from the result cache when it holds them (and the project facts they
+    read still hold), else linted (in the pool for many files) and stored."""
     results: list[JobResult | None] = [None] * len(jobs)
     keys: list[str] = []
     if store is not None:
-        codes = [f"{r.__module__}.{r.__qualname__}" for r in rule_classes]
         for i, j in enumerate(jobs):
             k = result_key(j, codes)
             keys.append(k)
             results[i] = cached_result(store, k, facts)
     todo = [i for i, r in enumerate(results) if r is None]
-    todo_jobs = [jobs[i] for i in todo]
-    if pool and len(todo_jobs) >= 2:
-        fresh = list(pool.map(_lint_job_safe, todo_jobs, [rule_classes] * len(todo_jobs), chunksize=4))
-    else:
-        fresh = [_lint_job_safe(j, rule_classes) for j in todo_jobs]
-    for i, r in zip(todo, fresh):
-        results[i] = r
-        if store is not None and not any(d.code == "TL001" for d in r.diagnostics):
-            store.put(keys[i], to_data(r))
+    if todo:
+        if rule_classes is None:
+            from tracelint.rules import all_rules
+            rules = all_rules()
+            rule_classes = [rules[c] for c in codes]
+        rule_classes = tuple(rule_classes)
+        _init_worker(facts)  # for in-process linting
+        loaded = [load(jobs[i]) for i in todo]
+        pool = pools.get(len(loaded)) if len(loaded) >= 2 else None
+        if pool is not None:
+            fresh = list(pool.map(_lint_job_safe, loaded, [rule_classes] * len(loaded), chunksize=4))
+        else:
+            fresh = [_lint_job_safe(j, rule_classes) for j in loaded]
+        for i, r in zip(todo, fresh):
+            results[i] = r
+            if store is not None and not any(d.code == "TL001" for d in r.diagnostics):
+                store.put(keys[i], to_data(r))
     return results  # type: ignore[return-value]
 
 
-def result_key(job: FileJob, rules: list[str]) -> str:
-    """A file's own inputs: its bytes, where it is, the rules, and what the project index says about it
-    (entry points and reach, its module classes, helpers it calls in other files and the argument
-    kinds other files pass in). Project-wide facts are not in the key: the entry records the ones the
-    lint read (`JobResult.deps`), checked on every hit."""
+def result_key(job: FileJob, codes: tuple[str, ...]) -> str:
+    """A file's own inputs: its content hash, where it is, the rules, and what the project index says
+    about it (entry points and reach, its module classes, helpers it calls in other files and the
+    argument kinds other files pass in). Project-wide facts are not in the key: the entry records the
+    ones the lint read (`JobResult.deps`), checked on every hit."""
     return caches.key("result", {
-        "source": caches.content_hash(job.source), "path": job.path, "display": job.display,
-        "module": job.module, "rules": rules,
-        "reach": to_data(job.reach), "module_classes": sorted(job.module_classes),
+        "source": job.sha, "path": job.path, "display": job.display, "module": job.module,
+        "rules": list(codes), "reach": to_data(job.reach), "module_classes": sorted(job.module_classes),
         "external_params": to_data(job.external_params), "incoming": to_data(job.incoming or {}),
     })
 
@@ -455,7 +517,7 @@ def cached_result(store: caches.Store, k: str, facts: ProjectFacts) -> JobResult
     return result if facts.holds(result.deps) else None
 
 
-def _external_params(ix: FileIndex, reach: dict[str, Reach], project) -> dict[str, tuple[str, ...]]:
+def external_params(ix: FileIndex, reach: dict[str, Reach], project) -> dict[str, tuple[str, ...]]:
     """Helpers in other project files that this file's reachable code calls, with their parameter names."""
     out: dict[str, tuple[str, ...]] = {}
     funcs = project.functions
@@ -469,18 +531,18 @@ def _external_params(ix: FileIndex, reach: dict[str, Reach], project) -> dict[st
     return out
 
 
-def _incoming(jobs: list[FileJob], results: list[JobResult], project) -> dict[str, dict[str, dict[str, str]]]:
+def _incoming(results: list[JobResult], helpers: dict[str, tuple[str, str]]) -> dict[str, dict[str, dict[str, str]]]:
     """path -> helper qualname -> param -> kind, for helpers that got tensor or shape arguments."""
     out: dict[str, dict[str, dict[str, str]]] = {}
     for r in results:
         for dotted, params in r.outgoing.items():
-            hit = project.functions.get(dotted)
+            hit = helpers.get(dotted)
             if hit is None:
                 continue
-            ix, fn = hit
+            path, qualname = hit
             useful = {p: k for p, k in params.items() if k in USEFUL_KINDS}
             if useful:
-                slot = out.setdefault(ix.path, {}).setdefault(fn.qualname, {})
+                slot = out.setdefault(path, {}).setdefault(qualname, {})
                 for p, k in useful.items():
                     slot[p] = _join(slot[p], k) if p in slot else k
     return out
@@ -497,6 +559,65 @@ def _join(a: str, b: str) -> str:
 def _pool(jobs: int, **kwargs):
     from concurrent.futures import ProcessPoolExecutor
     return ProcessPoolExecutor(jobs, **kwargs)
+
+
+# ------------------------------------------------------------------ the run summary (warm runs)
+
+def _summary_config(config: Config) -> dict:
+    data = to_data(config)
+    for k in ("jobs", "cache_dir"):
+        data.pop(k, None)
+    return data
+
+
+def _run_summary(config: Config, codes, paths: list[str], requested: list[str],
+                 displays: dict[str, str]) -> tuple[str | None, Report | None]:
+    """(key, the report) of a run over exactly these files, unchanged by size and mtime since; files
+    modified within two seconds of that run are checked by content hash. A miss is (key, None)."""
+    listing = []
+    for p in paths:
+        try:
+            st = os.stat(p)
+        except OSError:
+            return None, None
+        listing.append((p, st.st_size, st.st_mtime_ns))
+    k = caches.key("run", {"config": _summary_config(config), "codes": list(codes), "files": listing,
+                           "requested": [[p, displays.get(p, "")] for p in requested]})
+    value = caches.Store(config.cache_dir, "runs").get(k)
+    if not isinstance(value, dict) or value.keys() != {"report", "racy"}:
+        return k, None
+    try:
+        racy = from_data(dict[str, str], value["racy"])
+        rep = from_data(_Summary, value["report"])
+    except DecodeError:
+        return k, None
+    for p, sha in racy.items():
+        try:
+            with open(p, "rb") as f:
+                if caches.content_hash(f.read()) != sha:
+                    return k, None
+        except OSError:
+            return k, None
+    return k, Report(diagnostics=list(rep.diagnostics), files_checked=rep.files_checked,
+                     errors=list(rep.errors), targets=config.targets)
+
+
+@dataclass
+class _Summary:
+    diagnostics: list[Diagnostic]
+    files_checked: int
+    errors: list[str]
+
+
+def _store_summary(config: Config, k: str, report: Report, state, paths: list[str]) -> None:
+    import time
+    now = time.time_ns()
+    racy = {p: s.sha for p, s in state.files.items() if s.mtime_ns == 0 or s.mtime_ns >= now - 2_000_000_000}
+    if any(p not in state.files for p in paths):
+        return
+    caches.Store(config.cache_dir, "runs").put(k, {
+        "report": to_data(_Summary(report.diagnostics, report.files_checked, report.errors)),
+        "racy": racy})
 
 
 def _lint_job_safe(job: FileJob, rule_classes: tuple[type[Rule], ...]) -> JobResult:
