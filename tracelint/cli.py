@@ -98,7 +98,9 @@ def check_command(paths, select, ignore, extend_select, targets, fmt, output_fil
     if add_noqa and paths == ["-"]:
         raise click.UsageError("--add-noqa writes files: it cannot be used with `-` (stdin)")
     try:
-        config = load(config_path, start=paths[0] if paths[0] != "-" else ".")
+        # stdin: the config of the file the buffer stands for, as for that file on disk
+        start = paths[0] if paths[0] != "-" else os.path.dirname(os.path.abspath(stdin_filename or "<stdin>"))
+        config = load(config_path, start=start)
         tgts = parse_targets(targets) if targets else None
         if targets and not tgts:
             raise click.UsageError("--target needs at least one target")

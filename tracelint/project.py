@@ -332,14 +332,22 @@ class ProjectState:
             if old is not None and old.same_stat(st):
                 fresh[p] = old
                 continue
-            cached = index_store.get(p, st) if index_store is not None else None
-            if cached is not None:
-                fresh[p] = cached
-                if old is None or cached.sha != old.sha:
+            entry = index_store.entry(p) if index_store is not None else None
+            if entry is not None and entry.same_stat(st):
+                fresh[p] = entry
+                if old is None or entry.sha != old.sha:
                     changed.append(p)
-                elif old.iface and not cached.iface:
-                    cached.iface = old.iface
                 continue
+            known = [s_ for s_ in (old, entry) if s_ is not None]
+            if known:  # touched, or modified too recently to trust its mtime: the content decides
+                state = _rehash(p, known)
+                if state is not None:
+                    fresh[p] = state
+                    if index_store is not None and state is entry:
+                        index_store.put(p, state)
+                    if old is None or state.sha != old.sha:
+                        changed.append(p)
+                    continue
             to_index.append(p)
         for p, state, err in _index_many(to_index, heads, jobs):
             if err:
@@ -465,10 +473,9 @@ class IndexStore:
             return None
         return FileState(size, mtime, sha, iface, verified, stored=value["index"])
 
-    def get(self, path: str, st: os.stat_result) -> FileState | None:
-        """The cached state (index decoded on use) when the file is unchanged by stat."""
-        state = self._entry(path)
-        return state if state is not None and state.same_stat(st) else None
+    def entry(self, path: str) -> FileState | None:
+        """The cached state of the file (its index decoded on use), whatever the file is now."""
+        return self._entry(path)
 
     def load_index(self, path: str, state: FileState) -> FileIndex | None:
         """The cached index of exactly this content (by hash), or None."""
@@ -482,11 +489,28 @@ class IndexStore:
         return ix if ix.path == path else None
 
     def put(self, path: str, state: FileState) -> None:
-        if state.index is None or state.mtime_ns == 0:
+        if state.mtime_ns == 0 or (state.index is None and state.stored is None):
             return
         self.store.put(self._key(path), {
             "state": [state.size, state.mtime_ns, state.sha, state.iface, state.verified_ns],
-            "index": to_data(state.index)})
+            "index": to_data(state.index) if state.index is not None else state.stored})
+
+
+def _rehash(path: str, known: list[FileState]) -> FileState | None:
+    """Read and hash a file whose stat changed: the known state with the same content, brought up
+    to date (new size, mtime, read time), or None when the content is new."""
+    try:
+        with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            data = f.read()
+    except OSError:
+        return None
+    sha = caches.content_hash(data)
+    for state in known:
+        if state.sha == sha:
+            state.size, state.mtime_ns, state.verified_ns, state.data = len(data), st.st_mtime_ns, time.time_ns(), data
+            return state
+    return None
 
 
 def _index_one(path: str, heads: frozenset[str] = frozenset(), keep_bytes: bool = True
