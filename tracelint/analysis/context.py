@@ -384,7 +384,7 @@ class FileContext:
 
     # ---------------------------------------------------------------- findings
     def add_finding(self, rule: Rule, node: cst.CSTNode, message: str, effects: dict[str, Effect],
-                    help: str) -> None:
+                    help: str, short: str = "") -> None:
         for t in self.excluded_targets():
             if t in effects and effects[t].applies:
                 reason = next(r for ts, r in reversed(self.excluded) if t in ts)
@@ -392,7 +392,7 @@ class FileContext:
         if not any(e.applies for e in effects.values()):
             return
         stmt = self.stmts[-1] if self.stmts else node
-        self.findings.append((rule, node, message, effects, help, self.scope_name(), stmt, self.top))
+        self.findings.append((rule, node, message, effects, help, self.scope_name(), stmt, self.top, short))
 
 
 _TYPE_COMMENT = re.compile(r"#\s*type:\s*\((.*)\)\s*->")
