@@ -239,7 +239,7 @@ def _apply_suppressions(found: list[tuple[Diagnostic, tuple[int, int]]], text: s
     sups = suppress.parse(text)
     kept = []
     for d, (lo, hi) in found:
-        lines = sorted({d.line, *range(lo, hi + 1)})
+        lines = [d.line, *(ln for ln in range(lo, hi + 1) if ln != d.line)]   # its own line first
         hit = next((sups[ln] for ln in lines if ln in sups and sups[ln].matches(d.code, d.name)), None)
         if hit is not None:
             hit.used.add(d.code)
