@@ -120,3 +120,42 @@ def test_add_noqa_keeps_encoding_and_line_endings(tmp_path):
     assert b"caf\xe9" in raw and raw.count(b"\r\n") == src.count("\r\n") and b"\n" not in raw.replace(b"\r\n", b"")
     assert b"# tracelint: ignore[TL201]\r\n" in raw
     assert run("m.py", cwd=tmp_path).returncode == 0
+
+
+def test_add_noqa_on_identical_lines_of_one_statement_leaves_no_unused_comment(tmp_path):
+    src = textwrap.dedent('''\
+        import torch
+        from torch import nn
+
+
+        class Net(nn.Module):
+            def forward(self, x):
+                pair = [
+                    int(x.sum().item()),
+                    int(x.sum().item()),
+                ]
+                return x * pair[0]
+        ''')
+    (tmp_path / "m.py").write_text(src)
+    assert run("--add-noqa", "m.py", cwd=tmp_path).returncode == 0
+    p = run("--extend-select", "TL002", "m.py", cwd=tmp_path)
+    assert p.returncode == 0 and p.stdout == "", p.stdout   # each comment is used by its own line's findings
+
+
+def test_a_comment_on_the_def_line_keeps_the_type_comment_below_it(tmp_path):
+    """--add-noqa may put a directive on a `def` line whose PEP 484 type comment is on the next line."""
+    src = textwrap.dedent('''\
+        from typing import List
+        import torch
+        from torch import nn
+
+
+        class Net(nn.Module):
+            def forward(self, images):{comment}
+                # type: (List[torch.Tensor]) -> torch.Tensor
+                return torch.stack([img * 2 for img in images])
+        ''')
+    for comment in ("", "  # noqa: E501", "  # tracelint: ignore[TL401]"):
+        (tmp_path / "m.py").write_text(src.format(comment=comment))
+        p = run("--target", "all", "m.py", cwd=tmp_path)
+        assert p.returncode == 0 and p.stdout == "", (comment, p.stdout)

@@ -46,6 +46,12 @@ class Diagnostic:
     confidence: str = "high"
     verdict: str | None = None          # confirmed | not-reproduced | not-reached (dynamic checker)
     evidence: tuple[str, ...] = ()
+    short: str = ""                     # the headline of the text format; `message` is the full explanation
+
+    @property
+    def headline(self) -> str:
+        """The short message, or the full one for findings made without one."""
+        return self.short or self.message
 
     @property
     def effect_map(self) -> dict[str, Effect]:

@@ -129,9 +129,11 @@ def _encoding(source: bytes) -> str:
         return "utf-8"
 
 
-def _tool_diag(rule: type[Rule], display: str, line: int, col: int, message: str, source_line: str = "") -> Diagnostic:
+def _tool_diag(rule: type[Rule], display: str, line: int, col: int, message: str, source_line: str = "",
+               short: str = "") -> Diagnostic:
+    """A tool finding (TL000-TL002): its message is already one short line unless `short` says otherwise."""
     return Diagnostic(display, line, col, line, col + 1, rule.code, rule.name, message, Severity.ERROR,
-                      tuple(rule.targets.items()), "", rule.help, source_line)
+                      tuple(rule.targets.items()), "", rule.help, source_line, short=short or message)
 
 
 def lint_job(job: FileJob, rule_classes: tuple[type[Rule], ...]) -> JobResult:
@@ -185,7 +187,8 @@ def _crash(exc: BaseException, display: str, rule: Rule | None = None) -> Diagno
     who = f"{rule.code} {rule.name}" if rule is not None else "tracelint"
     from tracelint.rules import all_rules
     return _tool_diag(all_rules()["TL001"], display, 1, 1,
-                      f"internal error in {who} on {display}: {type(exc).__name__}: {exc}{where}")
+                      f"internal error in {who} on {display}: {type(exc).__name__}: {exc}{where}",
+                      short=f"internal error in {who}: {type(exc).__name__}")
 
 
 class _Positions:
@@ -254,7 +257,7 @@ def _positions(ctx: FileContext, module: cst.Module, display: str,
         positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     lines = text.splitlines()
     out = []
-    for rule, node, message, effects, help, scope, stmt, _top in ctx.findings:
+    for rule, node, message, effects, help, scope, stmt, _top, short in ctx.findings:
         rng = positions[node]
         srange = positions.get(stmt, rng)
         start_line = rng.start.line
@@ -265,7 +268,7 @@ def _positions(ctx: FileContext, module: cst.Module, display: str,
         src = lines[start_line - 1] if 0 < start_line <= len(lines) else ""
         out.append((Diagnostic(display, start_line, rng.start.column + 1, rng.end.line, rng.end.column + 1,
                                rule.code, rule.name, message, Severity.ERROR,
-                               tuple(effects.items()), scope, help, src, rule.confidence),
+                               tuple(effects.items()), scope, help, src, rule.confidence, short=short),
                     (min(srange.start.line, start_line), max(header_end, start_line))))
     return out
 
@@ -277,7 +280,7 @@ def _apply_suppressions(found: list[tuple[Diagnostic, tuple[int, int]]], text: s
     whole_file = suppress.file_level(text)
     kept = []
     for d, (lo, hi) in found:
-        lines = sorted({d.line, *range(lo, hi + 1)})
+        lines = [d.line, *(ln for ln in range(lo, hi + 1) if ln != d.line)]   # its own line first
         hit = next((sups[ln] for ln in lines if ln in sups and sups[ln].matches(d.code, d.name)), None)
         if hit is None:
             hit = next((s for s in whole_file if s.matches(d.code, d.name)), None)
