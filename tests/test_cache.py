@@ -325,3 +325,16 @@ def test_serde_round_trips_and_rejects_wrong_shapes():
         from_data(Diagnostic, bad)
     with pytest.raises(DecodeError):
         from_data(Diagnostic, {**to_data(d), "extra": 1})
+
+
+def test_cache_command_shows_and_clears(tmp_path):
+    src, cfg = _project(tmp_path)
+    lint_paths([str(src)], cfg)
+    env = {**os.environ, "TRACELINT_CACHE_DIR": cfg.cache_dir}
+    env.pop("TRACELINT_NO_CACHE", None)
+    shown = subprocess.run([sys.executable, "-m", "tracelint", "cache"], env=env, capture_output=True, text=True)
+    assert shown.returncode == 0 and cfg.cache_dir in shown.stdout and " 0 entries" not in shown.stdout
+    cleared = subprocess.run([sys.executable, "-m", "tracelint", "cache", "clear"], env=env,
+                             capture_output=True, text=True)
+    assert cleared.returncode == 0 and " 0 entries" in cleared.stdout
+    assert caches.usage(cfg.cache_dir) == (0, 0)

@@ -261,6 +261,20 @@ def prune(folder: str | os.PathLike, cap: int | None = None, force: bool = False
     return freed
 
 
+def usage(folder: str | os.PathLike) -> tuple[int, int]:
+    """(entries, bytes) of the current layout."""
+    n = total = 0
+    for dirpath, _, names in os.walk(Path(folder) / LAYOUT):
+        for name in names:
+            if name.endswith(".json"):
+                try:
+                    total += os.lstat(os.path.join(dirpath, name)).st_size
+                    n += 1
+                except OSError:
+                    pass
+    return n, total
+
+
 def clear(folder: str | os.PathLike) -> None:
     """Remove every entry of the current layout (`tracelint cache clear`)."""
     import shutil

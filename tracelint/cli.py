@@ -277,6 +277,24 @@ def _confirm_command() -> click.Command:
     return confirm_command
 
 
+@click.command("cache", context_settings=CONTEXT)
+@click.argument("action", type=click.Choice(("show", "clear", "prune")), default="show")
+@click.option("--cache-dir", type=click.Path(file_okay=False), help="The cache folder (default: as `check`).")
+def cache_command(action: str, cache_dir: str | None) -> None:
+    """Show the cache folder and its size, clear it, or prune it to its size cap."""
+    from tracelint import cache as caches
+    folder = cache_dir or (str(caches.default_dir()) if caches.default_dir() else None)
+    if folder is None:
+        _error(f"caching is off (${caches.ENV_OFF} is set)")
+        sys.exit(EXIT_ERROR)
+    if action == "clear":
+        caches.clear(folder)
+    elif action == "prune":
+        caches.prune(folder, force=True)
+    entries, size = caches.usage(folder)
+    click.echo(f"{folder}: {entries} entries, {size / 2**20:.1f} MiB (cap {caches.max_bytes() / 2**20:.0f} MiB)")
+
+
 @click.command("server", context_settings=CONTEXT)
 def server_command() -> None:
     """Run the Language Server (LSP over stdio) for editors; needs `pip install "tracelint[lsp]"`."""
@@ -295,6 +313,7 @@ COMMANDS = {
     "rule": lambda: rule_command,
     "confirm": _confirm_command,
     "server": lambda: server_command,
+    "cache": lambda: cache_command,
 }
 GROUP_OPTIONS = ("-h", "--help", "--version")
 
@@ -330,6 +349,7 @@ def cli() -> None:
     tracelint rule CODE|NAME                 a rule's documentation
     tracelint confirm TARGET...              the dynamic checker (needs torch)
     tracelint server                         the language server for editors (LSP, stdio)
+    tracelint cache [show|clear|prune]       the cache folder: its size, or clear it
 
     A first argument that names a command runs it; anything else is linted: `tracelint rules/`
     or `tracelint check rules` lints a folder called `rules`. `tracelint check --help` lists the
