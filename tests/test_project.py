@@ -331,7 +331,7 @@ def test_racy_files_are_checked_by_content(pkg):
     assert [c for _, _, c in run_on(root, cfg)] == ["TL301"]
 
 
-@pytest.mark.parametrize("section", ["index", "projects", "runs"])
+@pytest.mark.parametrize("section", ["index", "projects", "facts", "runs"])
 def test_damaged_index_and_snapshot_entries_are_misses(pkg, section):
     root, cfg = pkg
     expected = run_on(root, cfg)

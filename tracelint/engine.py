@@ -354,9 +354,8 @@ def run(files: list[str], config: Config, rule_classes: list[type[Rule]] | None 
             return cached
     state = None
     if persist:
-        snapshots = caches.Store(config.cache_dir, "projects")
-        snap_key = caches.key("project", {"scope": scope.key(), "settings": settings})
-        state = proj.ProjectState.from_snapshot(scope, settings, snapshots.get(snap_key))
+        snapshots = proj.SnapshotStore(config.cache_dir)
+        state = snapshots.load(scope, settings)
     if state is None:
         state = proj.ProjectState(scope, settings)
     if stdin is not None:
@@ -364,8 +363,9 @@ def run(files: list[str], config: Config, rule_classes: list[type[Rule]] | None 
     index_store = proj.IndexStore(config.cache_dir) if persist else None
     errors = state.refresh(paths, index_store, jobs)
     if persist and state.dirty:
-        snapshots.put(snap_key, state.to_snapshot())
-    report.errors.extend(errors)
+        snapshots.save(state)
+    # a file that cannot be read is an error when it was asked for; elsewhere it is just not known
+    report.errors.extend(e for p, e in errors.items() if p in displays)
     store = caches.Store(config.cache_dir, "results") if config.cache_dir else None
     diags = lint_requested(state, requested, displays, codes, rule_classes, store, index_store, jobs)
     report.files_checked = sum(1 for p in requested if p in state.files)
@@ -412,8 +412,8 @@ def lint_requested(state, requested: list[str], displays: dict[str, str], codes:
 
     def job(p: str) -> FileJob:
         f = derived.files[p]
-        return FileJob(p, displays.get(p) or display_path(p), state.files[p].sha, f.module, f.reach,
-                       frozenset(f.module_classes), f.external_params)
+        return FileJob(p, displays.get(p) or display_path(p), state.files[p].sha, f.module,
+                       {r.qualname: r for r in f.reach}, frozenset(f.module_classes), f.external_params)
 
     def load(j: FileJob) -> FileJob:
         return replace(j, source=state.read(j.path), index=state.lint_index(j.path, index_store))
@@ -503,7 +503,8 @@ def result_key(job: FileJob, codes: tuple[str, ...]) -> str:
     ones the lint read (`JobResult.deps`), checked on every hit."""
     return caches.key("result", {
         "source": job.sha, "path": job.path, "display": job.display, "module": job.module,
-        "rules": list(codes), "reach": to_data(job.reach), "module_classes": sorted(job.module_classes),
+        "rules": list(codes), "reach": [to_data(r) for r in job.reach.values()],  # in order: the walk's order
+        "module_classes": sorted(job.module_classes),
         "external_params": to_data(job.external_params), "incoming": to_data(job.incoming or {}),
     })
 

@@ -234,7 +234,7 @@ class FileFacts:
     """What the project says about one file that has something to lint."""
 
     module: str                                   # its module name (made unique if two files clash)
-    reach: dict[str, Reach]
+    reach: tuple[Reach, ...]                      # in reachability order (the walker's order)
     module_classes: tuple[str, ...]
     external_params: dict[str, tuple[str, ...]]   # helpers in other files it calls -> their params
 
@@ -272,7 +272,7 @@ def derive(indexes: dict[str, FileIndex], module_bases: tuple[str, ...]) -> Deri
         if not reach and not mcs:
             continue
         ext = external_params(ix, reach, project)
-        out.files[path] = FileFacts(ix.module, dict(reach), tuple(sorted(mcs)), ext)
+        out.files[path] = FileFacts(ix.module, tuple(reach.values()), tuple(sorted(mcs)), ext)
         for dotted in ext:
             hix, fn = project.functions[dotted]
             out.helpers[dotted] = (hix.path, fn.qualname)
@@ -296,18 +296,20 @@ class ProjectState:
     overrides: dict[str, bytes] = field(default_factory=dict)   # unsaved buffers standing for files
     dirty: bool = False                              # differs from the snapshot it was loaded from
     rebuilt: bool = False                            # the last refresh rebuilt the project facts
+    facts_key: str | None = None                     # digest of `derived` as stored (None: not stored)
 
-    def refresh(self, paths: list[str], index_store: "IndexStore | None" = None, jobs: int = 1) -> list[str]:
-        """Bring the state up to date with `paths` (the project's files now); returns read errors.
+    def refresh(self, paths: list[str], index_store: "IndexStore | None" = None, jobs: int = 1) -> dict[str, str]:
+        """Bring the state up to date with `paths` (the project's files now); returns path -> read
+        error for files that cannot be read (left out of the project).
 
         A file whose size and mtime match is not read; one that differs is read and hashed; one
         whose hash differs is indexed again (or its index taken from the index cache). The project
         facts are kept when every changed file keeps its interface digest; else they are rebuilt.
         """
-        errors: list[str] = []
+        errors: dict[str, str] = {}
         heads = module_heads(module_of(p) for p in paths)
         old_files = self.files
-        structural = self.derived is None or heads != self.heads or set(paths) != set(old_files)
+        structural = self.derived is None or heads != self.heads
         fresh: dict[str, FileState] = {}
         changed: list[str] = []
         to_index: list[str] = []
@@ -325,7 +327,7 @@ class ProjectState:
             try:
                 st = os.stat(p)
             except OSError as e:
-                errors.append(f"{_display(p)}: cannot read: {e.strerror}")
+                errors[p] = f"{_display(p)}: cannot read: {e.strerror}"
                 continue
             if not stat.S_ISREG(st.st_mode):
                 continue
@@ -351,7 +353,7 @@ class ProjectState:
             to_index.append(p)
         for p, state, err in _index_many(to_index, heads, jobs):
             if err:
-                errors.append(err)
+                errors[p] = err
                 continue
             if index_store is not None:
                 index_store.put(p, state)
@@ -359,6 +361,8 @@ class ProjectState:
             fresh[p] = state
             if old is None or old.sha != state.sha:
                 changed.append(p)
+        if fresh.keys() != old_files.keys():
+            structural = True  # files added or removed
         tag = heads_tag(heads)
         for p in changed:
             state = fresh[p]
@@ -376,6 +380,7 @@ class ProjectState:
                     state.iface = interface_digest(self._index(p, state, index_store), heads)
             self.derived = derive({p: self._index(p, s, index_store) for p, s in fresh.items()},
                                   tuple(self.settings.get("module_bases", ())))
+            self.facts_key = None
         if structural or changed or any(fresh[p] is not old_files.get(p) for p in fresh):
             self.dirty = True
         return errors
@@ -422,26 +427,46 @@ class ProjectState:
         for state in self.files.values():
             state.data = None
 
-    # ------------------------------------------------------------- the snapshot
-    def to_snapshot(self) -> dict:
-        return {
-            "scope": self.scope.key(), "settings": self.settings, "heads": sorted(self.heads),
-            "files": {p: [s.size, s.mtime_ns, s.sha, s.iface, s.verified_ns] for p, s in self.files.items()},
-            "derived": to_data(self.derived or Derived()),
-        }
 
-    @classmethod
-    def from_snapshot(cls, scope: Scope, settings: dict, data: object) -> "ProjectState | None":
-        """The state a snapshot describes; None when it is not one (any wrong shape is a miss)."""
+
+class SnapshotStore:
+    """A project's state between runs, in two entries: the per-file part (`projects/`: size, mtime,
+    hash and interface digest of every file; rewritten when a file changed) and the derived facts
+    (`facts/`, addressed by their own digest; written only when they were rebuilt). Any entry of
+    the wrong shape is a miss: the project is then rebuilt from the index cache."""
+
+    def __init__(self, folder: str):
+        self.projects = caches.Store(folder, "projects")
+        self.facts = caches.Store(folder, "facts")
+
+    @staticmethod
+    def _key(scope: Scope, settings: dict) -> str:
+        return caches.key("project", {"scope": scope.key(), "settings": settings})
+
+    def load(self, scope: Scope, settings: dict) -> ProjectState | None:
+        data = self.projects.get(self._key(scope, settings))
         try:
-            if not isinstance(data, dict) or data.get("scope") != scope.key() or data.get("settings") != settings:
+            if not isinstance(data, dict) or data.keys() != {"files", "heads", "facts"}:
                 return None
             files = from_data(dict[str, tuple[int, int, str, str, int]], data["files"])
-            derived = from_data(Derived, data["derived"])
             heads = from_data(frozenset[str], data["heads"])
-        except (KeyError, DecodeError):
+            facts_key = from_data(str, data["facts"])
+            derived = from_data(Derived, self.facts.get(facts_key))
+        except DecodeError:
             return None
-        return cls(scope, settings, {p: FileState(*v) for p, v in files.items()}, heads, derived)
+        state = ProjectState(scope, settings, {p: FileState(*v) for p, v in files.items()}, heads, derived)
+        state.facts_key = facts_key
+        return state
+
+    def save(self, state: ProjectState) -> None:
+        if state.facts_key is None:
+            data = to_data(state.derived or Derived())
+            state.facts_key = hashlib.sha256(canonical(data).encode()).hexdigest()
+            self.facts.put(state.facts_key, data)
+        self.projects.put(self._key(state.scope, state.settings), {
+            "files": {p: [s.size, s.mtime_ns, s.sha, s.iface, s.verified_ns] for p, s in state.files.items()},
+            "heads": sorted(state.heads), "facts": state.facts_key})
+        state.dirty = False
 
 
 def _display(path: str) -> str:
@@ -583,14 +608,12 @@ class Workspace:
         index_store = IndexStore(self.cache_dir) if self.cache_dir else None
         if state is None:
             if self.cache_dir:
-                snap = caches.Store(self.cache_dir, "projects").get(
-                    caches.key("project", {"scope": scope.key(), "settings": settings}))
-                state = ProjectState.from_snapshot(scope, settings, snap)
+                state = SnapshotStore(self.cache_dir).load(scope, settings)
             state = state or ProjectState(scope, settings)
             self.states[key] = state
         paths = sorted(set(scope_files(scope, exclude)) | {path})
         state.overrides = {p: b for p, b in self.buffers.items() if p in set(paths)}
-        errors = state.refresh(paths, index_store, jobs=1)
+        errors = [e for p, e in state.refresh(paths, index_store, jobs=1).items() if p == path]
         store = caches.Store(self.cache_dir, "results") if self.cache_dir else None
         display = _display(path)
         diags = engine.lint_requested(state, [path], {path: display}, codes, None, store, index_store, 1)
