@@ -17,7 +17,7 @@ import pytest
 
 from conftest import ROOT
 
-pytestmark = pytest.mark.slow
+
 
 LINE = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<code>TL\d{3}) ")
 MARK = re.compile(r"#\s*expect:\s*(TL\d{3}(?:[\s,]+TL\d{3})*)")
@@ -33,6 +33,7 @@ def _markers(root: Path) -> set[tuple[str, int, str]]:
     return out
 
 
+@pytest.mark.slow
 def test_first_command_on_a_fresh_clone(tmp_path):
     clone = tmp_path / "fresh"
     env = {k: v for k, v in os.environ.items()
@@ -49,3 +50,36 @@ def test_first_command_on_a_fresh_clone(tmp_path):
     site = list((clone / ".venv").glob("lib*/python*/site-packages")) or [clone / ".venv" / "Lib" / "site-packages"]
     assert site and (site[0] / "libcst").is_dir(), "the linter's dependencies are in the new .venv"
     assert not (site[0] / "torch").exists(), "the first command must not install torch"
+
+
+def _setup_env():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("setup_env", ROOT / ".ci" / "setup_env.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("answers", [True, False])
+def test_torch_comes_from_the_cpu_index_only_when_it_answers(monkeypatch, answers):
+    setup = _setup_env()
+    monkeypatch.delenv("TRACELINT_TORCH_INDEX", raising=False)
+    monkeypatch.setattr(setup.platform, "system", lambda: "Linux")
+    asked = []
+    index = setup.torch_index(probe=lambda url: asked.append(url) or answers)
+    assert asked == [setup.CPU_INDEX + "/torch/"]
+    assert index == (setup.CPU_INDEX if answers else None)
+    monkeypatch.setattr(setup.platform, "system", lambda: "Darwin")   # CPU-only wheels by default
+    assert setup.torch_index(probe=lambda url: pytest.fail("no probe needed")) is None
+
+
+def test_torch_index_override(monkeypatch):
+    setup = _setup_env()
+    monkeypatch.setenv("TRACELINT_TORCH_INDEX", "https://mirror.example/cpu")
+    assert setup.torch_index(probe=lambda url: pytest.fail("no probe")) == "https://mirror.example/cpu"
+    monkeypatch.setenv("TRACELINT_TORCH_INDEX", "")
+    assert setup.torch_index(probe=lambda url: pytest.fail("no probe")) is None
+
+
+def test_probe_of_an_unreachable_index_returns_false():
+    assert _setup_env().reachable("http://127.0.0.1:9/", seconds=5) is False   # the discard port: refused

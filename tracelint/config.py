@@ -152,12 +152,14 @@ def load(path: str | Path | None = None, start: str | Path = ".") -> Config:
 
 def describe(config: Config) -> str:
     """The resolved settings as TOML-like lines (`--show-settings`)."""
+    import json
+
     def value(v: Any) -> str:
         if isinstance(v, tuple):
             if v and isinstance(v[0], tuple):   # per-file-ignores
-                return "{" + ", ".join(f"{g!r} = {list(cs)!r}" for g, cs in v) + "}"
-            return "[" + ", ".join(f'"{x}"' for x in v) + "]"
-        return '"' + str(v) + '"' if isinstance(v, str) else ("none" if v is None else str(v))
+                return "{" + ", ".join(f"{json.dumps(g)} = {json.dumps(list(cs))}" for g, cs in v) + "}"
+            return json.dumps(list(v))
+        return json.dumps(v) if isinstance(v, str) else ("none" if v is None else str(v))
 
     lines = [f"# config file: {config.source or '(none: defaults)'}"]
     for f in fields(Config):
