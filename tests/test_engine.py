@@ -67,6 +67,7 @@ def test_unreadable_file_is_an_error_and_the_run_goes_on(tmp_path):
 def test_unreadable_file_as_root(tmp_path, monkeypatch):
     (tmp_path / "m.py").write_text(HAZARD)
     (tmp_path / "gone.py").write_text(HAZARD)
+    from tracelint import source
     real = os.open
 
     def deny(path, flags, *args):
@@ -74,7 +75,7 @@ def test_unreadable_file_as_root(tmp_path, monkeypatch):
             raise PermissionError(13, "Permission denied", str(path))
         return real(path, flags, *args)
 
-    monkeypatch.setattr(engine.os, "open", deny)
+    monkeypatch.setattr(source.os, "open", deny)
     report = lint_paths([str(tmp_path)], Config(jobs=1))
     assert any("gone.py" in e and "Permission denied" in e for e in report.errors)
     assert [os.path.basename(d.path) for d in report.diagnostics] == ["m.py"]
@@ -90,7 +91,7 @@ def test_files_without_module_code_are_not_parsed_by_libcst(tmp_path, monkeypatc
     (tmp_path / "train.py").write_text("def train(x):\n    return x.sum().item()\n")
     calls = []
     real = cst.parse_module
-    monkeypatch.setattr(engine.cst, "parse_module", lambda src: calls.append(1) or real(src))
+    monkeypatch.setattr(cst, "parse_module", lambda src: calls.append(1) or real(src))
     assert lint_paths([str(tmp_path)], Config(jobs=1)).diagnostics == []
     assert calls == []
 

@@ -7,7 +7,7 @@ import signal
 import libcst as cst
 import pytest
 
-from tracelint import engine
+from tracelint import engine, project
 from tracelint.analysis.index import MAX_NESTING
 from tracelint.api import lint_paths, lint_source
 from tracelint.config import Config
@@ -44,17 +44,18 @@ CHAINS = {
 def test_deep_chains_that_python_compiles_are_analysed(kind):
     src = model_with(CHAINS[kind](500))
     compile(src, "m.py", "exec")
-    report = lint_source(src, "m.py")
+    report = lint_source(src, "m.py", project=False)
     assert ("TL201", 7) in codes_lines(report)
     assert not {"TL000", "TL001", "TL003"} & {d.code for d in report.diagnostics}
 
 
 def test_nesting_up_to_the_limit_is_analysed_and_deeper_is_tl003():
     near = model_with(CHAINS["sum"](MAX_NESTING - 20))
-    assert codes_lines(lint_source(near, "m.py")) == codes_lines(lint_source(model_with("z = 1"), "m.py"))
+    plain = lint_source(model_with("z = 1"), "m.py", project=False)
+    assert codes_lines(lint_source(near, "m.py", project=False)) == codes_lines(plain)
     deeper = model_with(CHAINS["sum"](MAX_NESTING + 10))
     compile(deeper, "m.py", "exec")  # valid Python: so never TL000
-    (d,) = lint_source(deeper, "m.py").diagnostics
+    (d,) = lint_source(deeper, "m.py", project=False).diagnostics
     assert (d.code, d.line, d.column) == ("TL003", 1, 1)
 
 
@@ -63,7 +64,7 @@ def test_nesting_python_itself_rejects_is_tl003_not_a_crash(kind):
     src = model_with(CHAINS[kind](5000))
     with pytest.raises((RecursionError, MemoryError)):
         compile(src, "m.py", "exec")
-    report = lint_source(src, "m.py")
+    report = lint_source(src, "m.py", project=False)
     assert [d.code for d in report.diagnostics] == ["TL003"]
     assert not report.failed
 
@@ -107,7 +108,7 @@ def test_describe_keeps_plain_arguments_only():
 def test_latin1_byte_in_a_comment_without_cookie_is_linted_as_compile_does(tmp_path):
     data = b"# caf\xe9\n" + HAZARD.encode()
     compile(data, "m.py", "exec")     # CPython accepts it (comments are not decoded)
-    report = lint_source(data, "m.py")
+    report = lint_source(data, "m.py", project=False)
     assert [(d.code, d.line, d.column) for d in report.diagnostics] == [("TL201", 8, 13)]
 
 
@@ -115,12 +116,12 @@ def test_latin1_byte_in_a_string_without_cookie_is_a_syntax_error():
     data = b'x = "caf\xe9"\n' + HAZARD.encode()
     with pytest.raises(SyntaxError):
         compile(data, "m.py", "exec")
-    assert [d.code for d in lint_source(data, "m.py").diagnostics] == ["TL000"]
+    assert [d.code for d in lint_source(data, "m.py", project=False).diagnostics] == ["TL000"]
 
 
 def test_declared_encoding_decodes_the_file():
     text = "# -*- coding: cp1252 -*-\nNAME = '\u20ac'\n" + HAZARD
-    report = lint_source(text.encode("cp1252"), "m.py")
+    report = lint_source(text.encode("cp1252"), "m.py", project=False)
     assert [(d.code, d.line) for d in report.diagnostics] == [("TL201", 9)]
 
 
@@ -132,14 +133,14 @@ def test_lone_backslash_line_in_a_block_is_parsed_with_original_positions():
     compile(LONE_BACKSLASH, "m.py", "exec")
     with pytest.raises(cst.ParserSyntaxError):
         cst.parse_module(LONE_BACKSLASH)
-    report = lint_source(LONE_BACKSLASH, "m.py")
+    report = lint_source(LONE_BACKSLASH, "m.py", project=False)
     assert [(d.code, d.line, d.column) for d in report.diagnostics] == [("TL201", 8, 13)]
 
 
 def test_backslash_line_sets_the_indentation_of_the_next_line():
     src = HEAD.replace("        y = x.sum().item()\n", "        \\\n    y = x.sum().item()\n") + "        return x\n"
     compile(src, "m.py", "exec")      # CPython takes the indentation from the `\` line
-    report = lint_source(src, "m.py")
+    report = lint_source(src, "m.py", project=False)
     assert [(d.code, d.line, d.column) for d in report.diagnostics] == [("TL201", 8, 9)]
 
 
@@ -156,20 +157,20 @@ def test_valid_python_libcst_cannot_read_is_tl003(monkeypatch):
         raise cst.ParserSyntaxError("tokenizer disagrees", lines=["x"], raw_line=1, raw_column=0)
 
     monkeypatch.setattr("tracelint.source._parse_text", refuse)
-    (d,) = lint_source(HAZARD, "m.py").diagnostics
+    (d,) = lint_source(HAZARD, "m.py", project=False).diagnostics
     assert (d.code, d.line) == ("TL003", 1) and "valid Python" in d.message
 
 
 # -------------------------------------------------------------------------------- phase isolation
 def test_index_phase_crash_is_that_files_tl001(tmp_path, monkeypatch):
-    real = engine.index_source
+    real = project.index_source
 
     def index(path, data, module=None):
         if path.endswith("bad.py"):
             raise IndexError("index bug")
         return real(path, data, module)
 
-    monkeypatch.setattr(engine, "index_source", index)
+    monkeypatch.setattr(project, "index_source", index)
     (tmp_path / "bad.py").write_text(HAZARD)
     (tmp_path / "m.py").write_text(HAZARD)
     report = lint_paths([str(tmp_path)], Config(jobs=1))
@@ -178,14 +179,14 @@ def test_index_phase_crash_is_that_files_tl001(tmp_path, monkeypatch):
 
 
 def test_project_phase_crash_is_that_files_tl001(tmp_path, monkeypatch):
-    real = engine.build_project
+    real = project.build_project
 
     def build(files, module_bases=()):
         if any(p.endswith("bad.py") for p in files):
             raise TypeError("project bug")
         return real(files, module_bases)
 
-    monkeypatch.setattr(engine, "build_project", build)
+    monkeypatch.setattr(project, "build_project", build)
     (tmp_path / "bad.py").write_text(HAZARD)
     (tmp_path / "m.py").write_text(HAZARD)
     report = lint_paths([str(tmp_path)], Config(jobs=1))

@@ -6,9 +6,10 @@ import signal
 import sys
 import threading
 from collections import deque
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Callable, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
+
+if TYPE_CHECKING:  # pragma: no cover - the pool machinery loads only when a pool is started
+    from concurrent.futures import ProcessPoolExecutor
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -109,10 +110,11 @@ class IsolatedPool:
         self.initargs = initargs
         self._pool: ProcessPoolExecutor | None = None
 
-    def _new(self, workers: int) -> ProcessPoolExecutor:
+    def _new(self, workers: int) -> "ProcessPoolExecutor":
+        from concurrent.futures import ProcessPoolExecutor
         return ProcessPoolExecutor(workers, initializer=_worker_start, initargs=(self.initializer, self.initargs))
 
-    def _current(self) -> ProcessPoolExecutor:
+    def _current(self) -> "ProcessPoolExecutor":
         if self._pool is None:
             self._pool = self._new(self.workers)
         return self._pool
@@ -120,6 +122,8 @@ class IsolatedPool:
     def map(self, fn: Callable[[T], R], items: Sequence[T], on_death: Callable[[T], R],
             chunksize: int = 4) -> list[R]:
         """`[fn(x) for x in items]`, computed in the pool; order kept."""
+        from concurrent.futures import FIRST_COMPLETED, wait
+        from concurrent.futures.process import BrokenProcessPool
         results: list[Any] = [None] * len(items)
         pending = deque(list(range(i, min(i + chunksize, len(items)))) for i in range(0, len(items), chunksize))
         suspects: list[int] = []
@@ -149,6 +153,7 @@ class IsolatedPool:
         return results
 
     def _alone(self, fn: Callable[[T], R], item: T, on_death: Callable[[T], R]) -> R:
+        from concurrent.futures.process import BrokenProcessPool
         pool = self._new(1)
         try:
             return pool.submit(fn, item).result()
@@ -181,7 +186,7 @@ class IsolatedPool:
             self.terminate()
 
 
-def _stop(pool: ProcessPoolExecutor) -> None:
+def _stop(pool: "ProcessPoolExecutor") -> None:
     processes = list((getattr(pool, "_processes", None) or {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
     for p in processes:

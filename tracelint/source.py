@@ -3,9 +3,13 @@ from __future__ import annotations
 
 import io
 import tokenize
+import os
+import stat
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import libcst as cst
+if TYPE_CHECKING:  # pragma: no cover - LibCST loads only when a file is really linted
+    import libcst as cst
 
 
 def encoding_of(source: bytes) -> str:
@@ -34,7 +38,7 @@ class Unreadable(Exception):
 
 @dataclass
 class Parsed:
-    module: cst.Module
+    module: "cst.Module"
     text: str                    # the original text: suppressions, source lines
     shifts: dict[int, int] = field(default_factory=dict)  # line -> columns to add to LibCST's column
 
@@ -43,6 +47,7 @@ def parse(source: bytes) -> Parsed:
     """Parse a file CPython compiles. Where LibCST's tokenizer disagrees with CPython's (form feeds
     in indentation, a line holding only a `\\` continuation), parse a normalised copy with the same
     lines and map columns back; raise Unreadable if even that fails."""
+    import libcst as cst
     text = decode(source)
     try:
         return Parsed(_parse_text(text), text)
@@ -58,7 +63,8 @@ def parse(source: bytes) -> Parsed:
                      f"{failure.message}")
 
 
-def _parse_text(text: str) -> cst.Module:
+def _parse_text(text: str) -> "cst.Module":
+    import libcst as cst
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError:
@@ -97,3 +103,39 @@ def normalise(text: str) -> tuple[str, dict[int, int]]:
             shifts[number] = len(lead) - len(indent)
         out.append(indent + rest + end)
     return "".join(out), shifts
+
+
+# ------------------------------------------------------------------------------------ reading
+class NotRegular(OSError):
+    """A path that is a FIFO, a device, a socket or a folder: never read (a FIFO blocks, a device
+    such as /dev/zero never ends)."""
+
+
+def read_regular(path: str, max_bytes: int | None = None) -> tuple[bytes | int, os.stat_result]:
+    """(the bytes of a regular file, or its size when it is over `max_bytes`; its stat). Opens without
+    blocking and checks the type on the open descriptor, so a FIFO or a device swapped in after
+    discovery is refused (NotRegular), never read."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotRegular(0, f"{file_kind(st.st_mode)}, not a regular file: skipped")
+        if max_bytes is not None and st.st_size > max_bytes:
+            return st.st_size, st
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            return f.read(), st
+    finally:
+        os.close(fd)
+
+
+def file_kind(mode: int) -> str:
+    """What a non-regular file is, in words."""
+    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder")):
+        if test(mode):
+            return name
+    return "a special file"
+
+
+def size_text(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"

@@ -436,18 +436,20 @@ def build_project(files: dict[str, FileIndex], module_bases=()) -> ProjectIndex:
             proj.submodule_classes |= {k for k in (*init.calls, *init.refs) if k in proj.module_classes and k != name}
     proj.submodule_classes -= {t for ix in files.values() for t, _ in ix.captured}  # captured directly too
 
-    def method_owner(cls_name: str, meth: str, seen=None) -> tuple[str, FileIndex, FunctionFacts] | None:
-        seen = seen or set()
-        if cls_name in seen or cls_name not in classes:
-            return None
-        seen.add(cls_name)
-        ix, c = classes[cls_name]
-        if meth in c.methods:
-            return cls_name, ix, c.methods[meth]
-        for b in c.bases:
-            hit = method_owner(b, meth, seen)
-            if hit:
-                return hit
+    def method_owner(cls_name: str, meth: str) -> tuple[str, FileIndex, FunctionFacts] | None:
+        """The class defining `meth` for `cls_name`, bases depth-first (an explicit stack: a long
+        generated inheritance chain costs no recursion)."""
+        seen: set[str] = set()
+        stack = [cls_name]
+        while stack:
+            name = stack.pop()
+            if name in seen or name not in classes:
+                continue
+            seen.add(name)
+            ix, c = classes[name]
+            if meth in c.methods:
+                return name, ix, c.methods[meth]
+            stack.extend(reversed(c.bases))
         return None
 
     for name in proj.module_classes:

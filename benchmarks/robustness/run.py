@@ -1,0 +1,224 @@
+"""Robustness harness (not in CI): does tracelint survive any input?
+
+    python benchmarks/robustness/run.py fuzz --programs 10000 --seed 0
+    python benchmarks/robustness/run.py corpus --cache ~/.cache/tracelint-corpus transformers timm ...
+
+`fuzz` lints hypothesmith programs (grammar and node strategies, each wrapped as a module, a
+forward body, a helper forward calls and a scripted function) plus the deep-nesting and encoding
+cases of `cases.py`, one file at a time through the API, and then the whole folder through the CLI
+with -j1 and -j2. `corpus` does the same on real packages, downloaded with `pip download --no-deps`
+into a cache folder outside the repo and unpacked there.
+
+For every file it records: CPython's verdict (`compile()`), tracelint's codes, the CPU time, and
+- crash:       an exception escaped tracelint (or the CLI printed a traceback / exited 2 unasked)
+- tl001:       an internal error finding
+- false_tl000: a TL000 on a file compile() accepts
+- missed_tl000: no TL000 on a file compile() rejects with a SyntaxError
+- tl003:       valid Python not analysed (with the reason), expected only past the documented limits
+- hang:        more than 10 CPU-seconds on one file
+and for the folder: any difference between the -j1 and -j2 JSON reports.
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+import cases  # noqa: E402
+
+HANG_CPU_S = 10.0
+
+
+class Hang(Exception):
+    pass
+
+
+def _on_timer(signum, frame):
+    raise Hang()
+
+
+def cpython_verdict(data: bytes) -> str:
+    """ok, syntax (SyntaxError / ValueError: compile() rejects), or deep (RecursionError / MemoryError)."""
+    try:
+        compile(data, "case.py", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return "syntax"
+    except (RecursionError, MemoryError):
+        return "deep"
+    return "ok"
+
+
+def check(name: str, data: bytes) -> dict:
+    """Lint one file through the API (no project: the file alone) and classify the outcome."""
+    from tracelint.api import lint_source
+    verdict = cpython_verdict(data)
+    signal.signal(signal.SIGPROF, _on_timer)
+    signal.setitimer(signal.ITIMER_PROF, HANG_CPU_S)
+    start = time.process_time()
+    row = {"name": name, "bytes": len(data), "lines": data.count(b"\n") + 1, "compile": verdict}
+    try:
+        report = lint_source(data, name, project=False)
+        row["codes"] = sorted({d.code for d in report.diagnostics})
+        row["tl003"] = [d.message for d in report.diagnostics if d.code == "TL003"]
+        row["tl001"] = [d.message for d in report.diagnostics if d.code == "TL001"]
+    except Hang:
+        row["hang"] = True
+    except BaseException as e:  # noqa: BLE001 - that is what we look for
+        row["crash"] = f"{type(e).__name__}: {str(e)[:200]}"
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+    row["cpu_s"] = round(time.process_time() - start, 3)
+    codes = row.get("codes", [])
+    row["false_tl000"] = "TL000" in codes and verdict == "ok"
+    row["missed_tl000"] = verdict == "syntax" and "crash" not in row and "hang" not in row and "TL000" not in codes
+    return row
+
+
+def cli_run(folder: Path, jobs: int) -> tuple[int, str, dict | None, float]:
+    """The CLI on a folder: (exit code, stderr, JSON report, wall seconds)."""
+    start = time.time()
+    p = subprocess.run([sys.executable, "-m", "tracelint", "check", str(folder), "--format", "json", "--no-cache",
+                        "--exit-zero", "-j", str(jobs), "--config", str(folder / "tracelint.toml")],
+                       capture_output=True, env={**os.environ, "PYTHONHASHSEED": str(jobs)})
+    try:
+        data = json.loads(p.stdout)
+    except ValueError:
+        data = None
+    return p.returncode, p.stderr.decode(errors="replace"), data, time.time() - start
+
+
+def summarise(rows: list[dict], label: str) -> dict:
+    out = {
+        "label": label, "files": len(rows), "lines": sum(r["lines"] for r in rows),
+        "compile_ok": sum(r["compile"] == "ok" for r in rows),
+        "compile_rejects": sum(r["compile"] != "ok" for r in rows),
+        "crashes": [r["name"] + ": " + r["crash"] for r in rows if "crash" in r],
+        "hangs": [r["name"] for r in rows if r.get("hang")],
+        "tl001": [r["name"] + ": " + m for r in rows for m in r.get("tl001", [])],
+        "false_tl000": [r["name"] for r in rows if r["false_tl000"]],
+        "missed_tl000": [r["name"] for r in rows if r["missed_tl000"]],
+        "tl003_on_valid": collections.Counter(
+            m.split("(")[0].strip() for r in rows if r["compile"] == "ok" for m in r.get("tl003", [])),
+        "cpu_s_total": round(sum(r["cpu_s"] for r in rows), 1),
+        "cpu_s_max": max((r["cpu_s"], r["name"]) for r in rows) if rows else None,
+    }
+    return out
+
+
+def compare_cli(folder: Path) -> dict:
+    (folder / "tracelint.toml").write_text("")   # no config from above the folder
+    rc1, err1, rep1, t1 = cli_run(folder, 1)
+    rc2, err2, rep2, t2 = cli_run(folder, 2)
+    strip = (lambda rep: rep and {k: v for k, v in rep.items() if k not in ("elapsed", "duration")})
+    return {"j1_exit": rc1, "j2_exit": rc2, "j1_s": round(t1, 1), "j2_s": round(t2, 1),
+            "tracebacks": int("Traceback" in err1) + int("Traceback" in err2),
+            "j1_j2_identical": rep1 is not None and strip(rep1) == strip(rep2),
+            "findings": len(rep1.get("diagnostics", rep1.get("results", []))) if isinstance(rep1, dict) else None,
+            "stderr_j1": err1[-500:]}
+
+
+def write_cases(folder: Path, items) -> list[tuple[str, bytes]]:
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for name, data in items:
+        (folder / f"{name}.py").write_bytes(data)
+        out.append((f"{name}.py", data))
+    return out
+
+
+def fuzz(args) -> dict:
+    items: list[tuple[str, bytes]] = []
+    for strategy in ("grammar", "node"):
+        n = args.programs // 2
+        t = time.time()
+        progs = cases.hypothesmith_programs(n, args.seed, strategy)
+        print(f"{strategy}: {len(progs)} distinct programs in {time.time() - t:.0f}s", file=sys.stderr)
+        for i, src in enumerate(progs):
+            for how in cases.WRAPS:
+                items.append((f"h{strategy[0]}{i:05d}_{how}", cases.wrap(src, how).encode("utf-8", "surrogatepass")))
+    items += list(cases.deep_cases()) + list(cases.encoding_cases())
+    folder = Path(tempfile.mkdtemp(prefix="tracelint-fuzz-"))
+    rows = []
+    for k, (name, data) in enumerate(items):
+        rows.append(check(name, data))
+        if k % 2000 == 0:
+            print(f"  {k}/{len(items)}", file=sys.stderr)
+    result = {"fuzz": summarise(rows, f"hypothesmith x{args.programs} (seed {args.seed}), wrapped 4 ways, "
+                                      "+ deep + encoding cases")}
+    deep = [r for r in rows if r["name"].startswith("deep_")]
+    result["deep"] = {r["name"]: {"compile": r["compile"], "codes": r.get("codes"), "cpu_s": r["cpu_s"],
+                                  **({"crash": r["crash"]} if "crash" in r else {})} for r in deep}
+    enc = [r for r in rows if r["name"].startswith(("enc_", "end_", "ws_", "empty", "only_", "syntax", "long"))]
+    result["encodings"] = {r["name"]: {"compile": r["compile"], "codes": r.get("codes")} for r in enc}
+    if not args.no_cli:
+        sub = folder / "cases"
+        # the CLI comparison on a slice: every deep and encoding case plus the first programs
+        write_cases(sub, [*items[: args.cli_programs], *items[-(len(deep) + len(enc)):]])
+        result["cli"] = compare_cli(sub)
+    return result
+
+
+def corpus(args) -> dict:
+    cache = Path(args.cache).expanduser()
+    (cache / "wheels").mkdir(parents=True, exist_ok=True)
+    results = {}
+    for pkg in args.packages:
+        src = cache / "src" / pkg
+        if not src.exists():
+            if pkg == "torch":
+                import torch
+                src = Path(torch.__file__).parent
+            else:
+                subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d",
+                                str(cache / "wheels"), pkg], check=True)
+                wheel = next(w for w in sorted((cache / "wheels").iterdir())
+                             if w.name.lower().startswith(pkg.lower().replace("-", "_") + "-"))
+                src.mkdir(parents=True)
+                zipfile.ZipFile(wheel).extractall(src)
+        files = sorted(p for p in src.rglob("*.py") if p.is_file())
+        t = time.time()
+        rows = [check(str(p.relative_to(src)), p.read_bytes()) for p in files]
+        results[pkg] = summarise(rows, pkg)
+        results[pkg]["api_wall_s"] = round(time.time() - t, 1)
+        if not args.no_cli:
+            (src / "tracelint.toml").write_text("")
+            results[pkg]["cli"] = compare_cli(src)
+        print(json.dumps({pkg: results[pkg]}, default=str)[:1500], file=sys.stderr)
+    return results
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    f = sub.add_parser("fuzz")
+    f.add_argument("--programs", type=int, default=10_000)
+    f.add_argument("--seed", type=int, default=0)
+    f.add_argument("--cli-programs", type=int, default=2000, help="files of the fuzz set also run through the CLI")
+    f.add_argument("--no-cli", action="store_true")
+    c = sub.add_parser("corpus")
+    c.add_argument("packages", nargs="+")
+    c.add_argument("--cache", default="~/.cache/tracelint-corpus")
+    c.add_argument("--no-cli", action="store_true")
+    for p in (f, c):
+        p.add_argument("--out", help="write the JSON results here")
+    args = ap.parse_args()
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    result = fuzz(args) if args.cmd == "fuzz" else corpus(args)
+    text = json.dumps(result, indent=1, default=str)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
