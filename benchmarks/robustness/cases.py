@@ -66,7 +66,9 @@ CHAINS = {
     "ternary": lambda n: "1 if x else " * n + "0",
     "compare": lambda n: " < ".join(["x"] * n),
     "boolop": lambda n: " and ".join(["x"] * n),
-    "fstring": lambda n: "f'{" * min(n, 1) + "x" + "}'" * min(n, 1),
+    "concat": lambda n: "'a' " * n,
+    "fconcat": lambda n: "f'{x}' 'a' " * (n // 2),
+    "dict": lambda n: "{" * n + "}" * n,
 }
 DEPTHS = (100, 490, 500, 1000, 2000, 2900, 5000)
 

@@ -28,7 +28,6 @@ import resource
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -39,8 +38,8 @@ import cases  # noqa: E402
 HANG_CPU_S = 10.0
 
 
-class Hang(Exception):
-    pass
+class Hang(BaseException):
+    """Raised by the CPU timer; a BaseException so that tracelint's own `except Exception` lets it by."""
 
 
 def _on_timer(signum, frame):
@@ -127,45 +126,60 @@ def compare_cli(folder: Path) -> dict:
             "stderr_j1": err1[-500:]}
 
 
-def write_cases(folder: Path, items) -> list[tuple[str, bytes]]:
-    folder.mkdir(parents=True, exist_ok=True)
-    out = []
-    for name, data in items:
-        (folder / f"{name}.py").write_bytes(data)
-        out.append((f"{name}.py", data))
+def fuzz(args) -> dict:
+    """Deep and encoding cases first, then hypothesmith programs in batches (a new seed per batch,
+    both strategies), each program wrapped one way in turn (all four with --all-wraps). Every row is
+    appended to --rows as it is made, and every case kept in --keep, so a long run can be summarised
+    (`summary`) or compared across -j1/-j2 (`cli`) whenever it is stopped."""
+    rows_file = open(args.rows, "a") if args.rows else None
+    keep = Path(args.keep) if args.keep else None
+    if keep:
+        keep.mkdir(parents=True, exist_ok=True)
+    rows: list[dict] = []
+
+    def take(name: str, data: bytes) -> None:
+        row = check(name, data)
+        rows.append(row)
+        if rows_file:
+            rows_file.write(json.dumps(row) + "\n")
+            rows_file.flush()
+        if keep:
+            (keep / f"{name}.py").write_bytes(data)
+
+    if not args.no_fixed:
+        for name, data in [*cases.deep_cases(), *cases.encoding_cases()]:
+            take(name, data)
+    made = 0
+    batch = 0
+    while made < args.programs:
+        for strategy in ("grammar", "node"):
+            t = time.time()
+            progs = cases.hypothesmith_programs(min(args.batch, args.programs - made), args.seed + batch, strategy)
+            print(f"batch {batch} {strategy}: {len(progs)} programs in {time.time() - t:.0f}s (total {made})",
+                  file=sys.stderr)
+            for i, src in enumerate(progs):
+                data = src.encode("utf-8", "surrogatepass")
+                for how in (cases.WRAPS if args.all_wraps else [cases.WRAPS[(made + i) % len(cases.WRAPS)]]):
+                    take(f"h{strategy[0]}{args.seed + batch:03d}_{i:04d}_{how}", cases.wrap(src, how).encode(
+                        "utf-8", "surrogatepass") if how != "module" else data)
+            made += len(progs)
+            if made >= args.programs:
+                break
+        batch += 1
+    return {"fuzz": summarise(rows, f"{made} hypothesmith programs (seeds {args.seed}..{args.seed + batch - (made < args.programs)}), "
+                                    "+ deep + encoding cases")}
+
+
+def summary(args) -> dict:
+    rows = [json.loads(line) for f in args.rows_files for line in open(f) if line.strip()]
+    out = {"all": summarise(rows, "all rows")}
+    out["programs"] = summarise([r for r in rows if r["name"].startswith("h")], "hypothesmith programs")
+    out["fixed"] = summarise([r for r in rows if not r["name"].startswith("h")], "deep + encoding cases")
     return out
 
 
-def fuzz(args) -> dict:
-    items: list[tuple[str, bytes]] = []
-    for strategy in ("grammar", "node"):
-        n = args.programs // 2
-        t = time.time()
-        progs = cases.hypothesmith_programs(n, args.seed, strategy)
-        print(f"{strategy}: {len(progs)} distinct programs in {time.time() - t:.0f}s", file=sys.stderr)
-        for i, src in enumerate(progs):
-            for how in cases.WRAPS:
-                items.append((f"h{strategy[0]}{i:05d}_{how}", cases.wrap(src, how).encode("utf-8", "surrogatepass")))
-    items += list(cases.deep_cases()) + list(cases.encoding_cases())
-    folder = Path(tempfile.mkdtemp(prefix="tracelint-fuzz-"))
-    rows = []
-    for k, (name, data) in enumerate(items):
-        rows.append(check(name, data))
-        if k % 2000 == 0:
-            print(f"  {k}/{len(items)}", file=sys.stderr)
-    result = {"fuzz": summarise(rows, f"hypothesmith x{args.programs} (seed {args.seed}), wrapped 4 ways, "
-                                      "+ deep + encoding cases")}
-    deep = [r for r in rows if r["name"].startswith("deep_")]
-    result["deep"] = {r["name"]: {"compile": r["compile"], "codes": r.get("codes"), "cpu_s": r["cpu_s"],
-                                  **({"crash": r["crash"]} if "crash" in r else {})} for r in deep}
-    enc = [r for r in rows if r["name"].startswith(("enc_", "end_", "ws_", "empty", "only_", "syntax", "long"))]
-    result["encodings"] = {r["name"]: {"compile": r["compile"], "codes": r.get("codes")} for r in enc}
-    if not args.no_cli:
-        sub = folder / "cases"
-        # the CLI comparison on a slice: every deep and encoding case plus the first programs
-        write_cases(sub, [*items[: args.cli_programs], *items[-(len(deep) + len(enc)):]])
-        result["cli"] = compare_cli(sub)
-    return result
+def cli(args) -> dict:
+    return {str(f): compare_cli(Path(f)) for f in args.folders}
 
 
 def corpus(args) -> dict:
@@ -203,17 +217,24 @@ def main() -> None:
     f = sub.add_parser("fuzz")
     f.add_argument("--programs", type=int, default=10_000)
     f.add_argument("--seed", type=int, default=0)
-    f.add_argument("--cli-programs", type=int, default=2000, help="files of the fuzz set also run through the CLI")
-    f.add_argument("--no-cli", action="store_true")
+    f.add_argument("--batch", type=int, default=250, help="programs per strategy and seed")
+    f.add_argument("--all-wraps", action="store_true", help="each program in all four wrappings")
+    f.add_argument("--no-fixed", action="store_true", help="no deep / encoding cases")
+    f.add_argument("--rows", help="append one JSON line per file here")
+    f.add_argument("--keep", help="keep every case in this folder (for `cli`)")
+    s_ = sub.add_parser("summary")
+    s_.add_argument("rows_files", nargs="+")
+    k = sub.add_parser("cli", help="-j1 vs -j2 through the CLI on folders (e.g. a fuzz --keep folder)")
+    k.add_argument("folders", nargs="+")
     c = sub.add_parser("corpus")
     c.add_argument("packages", nargs="+")
     c.add_argument("--cache", default="~/.cache/tracelint-corpus")
     c.add_argument("--no-cli", action="store_true")
-    for p in (f, c):
+    for p in (f, c, s_, k):
         p.add_argument("--out", help="write the JSON results here")
     args = ap.parse_args()
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    result = fuzz(args) if args.cmd == "fuzz" else corpus(args)
+    result = {"fuzz": fuzz, "corpus": corpus, "summary": summary, "cli": cli}[args.cmd](args)
     text = json.dumps(result, indent=1, default=str)
     if args.out:
         Path(args.out).write_text(text + "\n")

@@ -319,6 +319,10 @@ def nesting_exceeds(tree: ast.AST, limit: int) -> bool:
         node, depth = stack.pop()
         if depth > limit:
             return True
+        # `a and b and c` is one ast node but a chain in LibCST's tree (whose rules then take
+        # quadratic time on it): count it as nested as LibCST nests it
+        if isinstance(node, ast.BoolOp):
+            depth += len(node.values) - 1
         depth += 1
         stack.extend((child, depth) for child in children(node))
     return False
