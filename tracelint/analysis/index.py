@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import os
+import warnings
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -348,8 +349,11 @@ def index_source(path: str, source: bytes | str, module: str | None = None) -> F
     module = module or module_name(path)
     ix = FileIndex(path=path, module=module)
     try:
-        # compile() itself rather than ast.parse (one Python frame less): the same limits as CPython's
-        tree = compile(source, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        # compile() itself rather than ast.parse (one Python frame less): the same limits as CPython's;
+        # its warnings about the user's code (invalid escapes...) are not tracelint's to print
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = compile(source, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
     except SyntaxError as e:
         ix.syntax_error = (e.lineno or 1, e.offset or 1, e.msg or "invalid syntax")
         return ix
