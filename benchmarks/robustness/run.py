@@ -152,7 +152,7 @@ def fuzz(args) -> dict:
     made = 0
     batch = 0
     while made < args.programs:
-        for strategy in ("grammar", "node"):
+        for strategy in args.strategies.split(","):
             t = time.time()
             progs = cases.hypothesmith_programs(min(args.batch, args.programs - made), args.seed + batch, strategy)
             print(f"batch {batch} {strategy}: {len(progs)} programs in {time.time() - t:.0f}s (total {made})",
@@ -219,6 +219,7 @@ def main() -> None:
     f.add_argument("--seed", type=int, default=0)
     f.add_argument("--batch", type=int, default=250, help="programs per strategy and seed")
     f.add_argument("--all-wraps", action="store_true", help="each program in all four wrappings")
+    f.add_argument("--strategies", default="grammar,node", help="hypothesmith strategies, in turn per batch")
     f.add_argument("--no-fixed", action="store_true", help="no deep / encoding cases")
     f.add_argument("--rows", help="append one JSON line per file here")
     f.add_argument("--keep", help="keep every case in this folder (for `cli`)")
