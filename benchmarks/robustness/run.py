@@ -122,7 +122,7 @@ def compare_cli(folder: Path) -> dict:
     return {"j1_exit": rc1, "j2_exit": rc2, "j1_s": round(t1, 1), "j2_s": round(t2, 1),
             "tracebacks": int("Traceback" in err1) + int("Traceback" in err2),
             "j1_j2_identical": rep1 is not None and strip(rep1) == strip(rep2),
-            "findings": len(rep1.get("diagnostics", rep1.get("results", []))) if isinstance(rep1, dict) else None,
+            "findings": len(rep1.get("findings", [])) if isinstance(rep1, dict) else None,
             "stderr_j1": err1[-500:]}
 
 
