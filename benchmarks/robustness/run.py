@@ -29,6 +29,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -49,7 +50,9 @@ def _on_timer(signum, frame):
 def cpython_verdict(data: bytes) -> str:
     """ok, syntax (SyntaxError / ValueError: compile() rejects), or deep (RecursionError / MemoryError)."""
     try:
-        compile(data, "case.py", "exec", dont_inherit=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(data, "case.py", "exec", dont_inherit=True)
     except (SyntaxError, ValueError):
         return "syntax"
     except (RecursionError, MemoryError):
