@@ -43,6 +43,7 @@ class FileJob:
     index: FileIndex
     external_params: dict[str, tuple[str, ...]]            # helpers in other files this file calls
     incoming: dict[str, dict[str, Kind]] | None = None     # argument kinds other files pass in
+    aliases: dict[str, str] | None = None                  # imports re-resolved to where names are defined
 
 
 @dataclass(frozen=True)
@@ -52,11 +53,12 @@ class ProjectFacts:
     module_classes: frozenset[str] = frozenset()   # dotted nn.Module subclasses of the project
     submodules: frozenset[str] = frozenset()       # module classes used as submodules
     tuple_outputs: frozenset[str] = frozenset()    # module classes whose forward returns a tuple
+    guards: tuple[tuple[str, str], ...] = ()       # one-line guard wrappers -> the guard they return
 
     def digest(self) -> str:
         import hashlib
         h = hashlib.sha256()
-        for group in (self.module_classes, self.submodules, self.tuple_outputs):
+        for group in (self.module_classes, self.submodules, self.tuple_outputs, (f"{a}={b}" for a, b in self.guards)):
             h.update("\0".join(sorted(group)).encode() + b"\1")
         return h.hexdigest()
 
@@ -133,6 +135,9 @@ def lint_job(job: FileJob, rule_classes: tuple[type[Rule], ...]) -> JobResult:
         ctx.incoming = job.incoming or {}
         ctx.project_submodules = _PROJECT.submodules
         ctx.tuple_output_classes = _PROJECT.tuple_outputs
+        ctx.guard_functions = dict(_PROJECT.guards)
+        if job.aliases:
+            ctx.aliases = {**ctx.aliases, **job.aliases}
         active = [r for r in rule_classes if not getattr(r, "tool", False) and not getattr(r, "dynamic_only", False)]
         rules = [r(ctx) for r in active]
         walker = Walker(ctx, rules)
@@ -293,12 +298,14 @@ def run(files: list[str], config: Config, rule_classes: list[type[Rule]] | None 
         report.files_checked = len(indexed)
 
         # phase 2: project-wide classes, entry points, reachability
-        project = build_project({p: ix for p, (ix, _) in indexed.items()}, config.module_bases)
+        project = build_project({p: ix for p, (ix, _) in indexed.items()}, config.module_bases,
+                                getattr(config, "entry_modules", ()))
         if pool:
             pool.shutdown()
             pool = None
         facts = ProjectFacts(frozenset(project.module_classes), frozenset(project.submodule_classes),
-                             frozenset(project.tuple_output_classes))
+                             frozenset(project.tuple_output_classes),
+                             tuple(sorted(project.guard_functions.items())))
         _init_worker(facts)  # for in-process linting
         jobs_list: list[FileJob] = []
         diags: list[Diagnostic] = []
@@ -316,7 +323,8 @@ def run(files: list[str], config: Config, rule_classes: list[type[Rule]] | None 
             if not reach and not mcs:
                 continue  # nothing reachable from a capture entry point in this file
             jobs_list.append(FileJob(path, display, data, ix.module, reach, frozenset(mcs), ix,
-                                     _external_params(ix, reach, project)))
+                                     _external_params(ix, reach, project), None,
+                                     project.alias_overrides.get(path)))
 
         # phase 3: lint; then once more for files whose helpers other files call with tensors/shapes
         cache = Cache(Path(config.cache_dir)) if config.cache_dir else None
@@ -374,7 +382,7 @@ def cache_key(job: FileJob, codes: tuple[str, ...], project_digest: str) -> str:
                            sorted(job.module_classes), project_digest,
                            sorted(job.external_params.items()),
                            sorted((q, sorted(p.items(), key=lambda kv: kv[0])) for q, p in (job.incoming or {}).items()),
-                           job.index.module)
+                           job.index.module, sorted((job.aliases or {}).items()))
 
 
 def cache_key_parts(*parts) -> str:
@@ -389,7 +397,8 @@ def _external_params(ix: FileIndex, reach: dict[str, Reach], project) -> dict[st
     for fn in [*ix.functions.values(), *(m for c in ix.classes.values() for m in c.methods.values())]:
         if fn.qualname not in reach:
             continue
-        for call in fn.calls:
+        for call in [*fn.calls, *fn.values]:
+            call = project.canonical(call) if project.canonical else call
             hit = funcs.get(call)
             if hit is not None and hit[0] is not ix:
                 out[call] = tuple(p.name for p in hit[1].params if p.kind == "positional")

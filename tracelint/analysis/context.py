@@ -14,7 +14,7 @@ from typing import Iterable
 import libcst as cst
 
 from tracelint.analysis.index import FileIndex, Reach
-from tracelint.analysis.kinds import Kind, KindEvaluator, annotation_kind, join
+from tracelint.analysis.kinds import Kind, KindEvaluator, annotation_kind, join, split_optional
 from tracelint.analysis.nodes import children
 from tracelint.analysis.names import annotation_text, dotted_name, resolve_name, string_value
 from tracelint.rule import ANYWHERE, INIT, REACHABLE, Rule
@@ -104,6 +104,7 @@ class FileContext:
         self.incoming: dict[str, dict[str, Kind]] = {}   # what other files pass to helpers here
         self.callsite_excluded: dict[str, tuple[frozenset[str], str]] = {}  # helper -> targets no caller runs
         self.project_submodules: frozenset[str] = frozenset()  # dotted module classes used as submodules
+        self.guard_functions: dict[str, str] = {}  # dotted one-line guard wrappers (any file) -> their guard
 
     # ---------------------------------------------------------------- where
     @property
@@ -233,13 +234,15 @@ class FileContext:
         params = fn.params
         positional = [*params.posonly_params, *params.params]
         commented = type_comment_params(fn)
+        uses = self._param_uses(frame) if tensor_default else {}
+        inner = tensor_default and self._called_by_parent(frame)
         for i, p in enumerate(positional + list(params.kwonly_params)):
             name = p.name.value
             if i == 0 and frame.cls is not None and name in ("self", "cls") and p in positional:
                 frame.env[name] = Kind.SELF
                 continue
             ann = annotation_text(p.annotation) or commented.get(name, "")
-            if ann.replace(" ", "").startswith(("Optional[", "typing.Optional[")) or ann.endswith("None"):
+            if ann and split_optional(ann)[1]:
                 frame.optional.add(name)
             k = annotation_kind(ann) if ann else None
             if k is None:
@@ -250,13 +253,29 @@ class FileContext:
                     k = Kind.PYTHON if isinstance(p.default, (cst.Integer, cst.Float, cst.SimpleString,
                                                               cst.Name, cst.UnaryOperation)) else Kind.UNKNOWN
                 else:
-                    k = Kind.TENSOR if tensor_default else Kind.UNKNOWN
+                    k = _evidence_kind(uses.get(name, ""), inner) if tensor_default else Kind.UNKNOWN
                     if p.default is not None:
                         frame.optional.add(name)
             frame.env[name] = k
         for star in (params.star_arg, params.star_kwarg):
             if isinstance(star, cst.Param):
                 frame.env[star.name.value] = Kind.UNKNOWN
+
+    def _called_by_parent(self, frame: Frame) -> bool:
+        """A submodule's forward (its module class is built by another module): not the capture boundary."""
+        from tracelint.analysis.boundary import submodule_classes
+        return frame.role == "forward" and frame.cls is not None and frame.cls.name in submodule_classes(self)
+
+    def _param_uses(self, frame: Frame) -> dict[str, str]:
+        """How the function's parameters are used, from the index (`FunctionFacts.param_uses`)."""
+        qual = frame.qualname
+        cls_name, _, meth = qual.rpartition(".")
+        if cls_name:
+            c = self.index.classes.get(cls_name)
+            facts = c.methods.get(meth) if c is not None else None
+        else:
+            facts = self.index.functions.get(qual)
+        return facts.param_uses if facts is not None else {}
 
     def record_call(self, call: cst.Call) -> None:
         """Remember argument kinds at calls of same-file helpers (their unannotated parameters)."""
@@ -328,6 +347,9 @@ class FileContext:
                 excl = self.callsite_excluded.get(qual)
                 if excl and excl[0] and reach.role == "helper" and qual not in self.incoming:
                     self.excluded.append((excl[0], f"only called where {excl[1]}"))
+                if reach.excluded:
+                    self.excluded.append((frozenset(reach.excluded),
+                                          "a decorator's wrapper: TorchScript compiles the undecorated function"))
             elif cls is not None and cls.is_module and name == "__init__":
                 frame = Frame(qual, "init", fn, cls=cls, analysed=False)  # set-up code, not captured
                 self._bind_params(frame, fn, tensor_default=False)
@@ -393,6 +415,21 @@ class FileContext:
             return
         stmt = self.stmts[-1] if self.stmts else node
         self.findings.append((rule, node, message, effects, help, self.scope_name(), stmt, self.top))
+
+
+def _evidence_kind(uses: str, inner: bool) -> Kind:
+    """An unannotated forward parameter: a tensor (TorchScript's default) unless the body shows it is a
+    Python flag (tested for truth, compared with a string) and never uses it like a tensor. In a
+    submodule's forward (`inner`), whose arguments come from a parent, a parameter only used like a
+    container (unpacked, iterated, `len()`) is a sequence (`features`, `(cos, sin)`); the captured
+    module's inputs are traced tensors."""
+    if "t" in uses:
+        return Kind.TENSOR
+    if "f" in uses:
+        return Kind.PYTHON
+    if "s" in uses and inner:
+        return Kind.TENSORS
+    return Kind.TENSOR
 
 
 _TYPE_COMMENT = re.compile(r"#\s*type:\s*\((.*)\)\s*->")
@@ -475,8 +512,12 @@ def guard_targets(node: cst.CSTNode, ctx: FileContext) -> tuple[frozenset[str], 
         # compile); TorchScript compiles both branches whatever the mode, so script still applies
         return frozenset({"trace", "export", "compile"}), frozenset()
     if isinstance(node, cst.Call) and not node.args:
-        name = ctx.qualified(node.func)
-        true_under = GUARDS.get(name or "")
+        name = ctx.qualified(node.func) or ""
+        for _ in range(4):  # `pkg._is_tracing()` wraps `torch._C._get_tracing_state()` in another file
+            if name not in ctx.guard_functions:
+                break
+            name = ctx.guard_functions[name]
+        true_under = GUARDS.get(name)
         if true_under is not None:
             return ALL - true_under, true_under
         wrapped = _guard_wrapper(node.func, ctx)

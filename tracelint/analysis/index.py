@@ -38,7 +38,21 @@ class FunctionFacts:
     params: list[Param] = field(default_factory=list)
     returns: str = ""
     returns_tuple: bool = False     # some `return a, b` (a forward whose output is a tuple)
+    # some return hands out a structure, not a tensor: a dict/list display or comprehension, an output
+    # object (`return ModelOutput(...)`), or the return annotation says so
+    returns_structured: bool = False
     refs: list[str] = field(default_factory=list)  # names loaded in an __init__ (classes used as submodules)
+    # project-level names loaded as values (not called) in the body: functions handed to a registry, a
+    # dispatch dict or a variable and called later (`fn = eager_attention; fn(q, k, v)`)
+    values: list[str] = field(default_factory=list)
+    # how each parameter is used in the body (evidence for its value kind): "t" like a tensor
+    # (`.shape`, tensor methods, torch functions), "f" tested for truth or compared with a string
+    # (a Python flag), "s" like a container (unpacked, iterated, `len()`, dict methods, string keys)
+    param_uses: dict[str, str] = field(default_factory=dict)
+    guard: str = ""                 # a one-line guard wrapper: the guard call it returns (`torch.jit.is_tracing`)
+    # constructor calls' arguments that are themselves constructed objects or parameters:
+    # (callee, parameter name or position, argument constructor or "@<parameter of this function>")
+    ctor_args: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -48,6 +62,9 @@ class ClassFacts:
     bases: list[str] = field(default_factory=list)      # resolved dotted names
     methods: dict[str, FunctionFacts] = field(default_factory=dict)
     attr_types: dict[str, str] = field(default_factory=dict)  # self.attr = Ctor(...) -> dotted Ctor
+    # self.attr = <__init__ parameter>: the parameter's name (a submodule a builder passes in)
+    attr_params: dict[str, str] = field(default_factory=dict)
+    values: list[str] = field(default_factory=list)  # project names in class-level assignments (registries)
 
 
 @dataclass
@@ -59,6 +76,9 @@ class FileIndex:
     functions: dict[str, FunctionFacts] = field(default_factory=dict)
     captured: list[tuple[str, str]] = field(default_factory=list)  # (dotted callee, target)
     constants: set[str] = field(default_factory=set)    # module-level assigned names
+    # module-level `NAME = {...}` / `[...]` / `Registry(...)`: the names referenced in the value
+    # (a dispatch table: reaching NAME reaches the functions it holds)
+    registries: dict[str, list[str]] = field(default_factory=dict)
     syntax_error: tuple[int, int, str] | None = None
     # first line of each top-level statement, and of each statement in a top-level class body (keyed by
     # the class's position in the module body): lets positions be computed without parsing again
@@ -99,12 +119,62 @@ def resolve(name: str | None, aliases: dict[str, str]) -> str | None:
     return name
 
 
+# Evidence of how a parameter is used (FunctionFacts.param_uses).
+TENSOR_USE_ATTRS = frozenset({"shape", "dtype", "device", "ndim", "T", "mT", "is_cuda", "requires_grad", "grad",
+                              "data", "layout", "real", "imag"})
+TENSOR_USE_METHODS = frozenset({
+    "size", "dim", "numel", "view", "view_as", "reshape", "reshape_as", "permute", "transpose", "contiguous",
+    "unsqueeze", "squeeze", "float", "half", "double", "long", "int", "bool", "bfloat16", "to", "type_as",
+    "masked_fill", "masked_fill_", "sum", "mean", "std", "var", "amax", "amin", "argmax", "argmin", "flatten",
+    "unflatten", "expand", "expand_as", "repeat", "repeat_interleave", "clone", "detach", "softmax",
+    "log_softmax", "matmul", "bmm", "new_zeros", "new_ones", "new_full", "new_empty", "new_tensor", "narrow",
+    "index_select", "gather", "scatter", "scatter_add", "chunk", "unbind", "cumsum", "cumprod", "any", "all",
+    "eq", "ne", "gt", "lt", "ge", "le", "abs", "exp", "log", "sqrt", "rsqrt", "pow", "mul", "add", "sub",
+    "div", "item", "tolist", "numpy", "cpu", "cuda", "norm", "fill_", "zero_", "copy_", "add_", "mul_",
+    "clamp", "clamp_", "clamp_min", "clamp_max", "sigmoid", "tanh", "relu", "nonzero", "masked_select",
+    "roll", "flip", "tril", "triu", "diagonal", "topk", "sort", "argsort", "max", "min", "prod", "round",
+    "floor", "ceil", "sign", "neg", "reciprocal", "is_floating_point", "element_size", "stride",
+    "is_contiguous", "type", "long", "unfold", "movedim", "swapaxes", "split_with_sizes", "masked_scatter",
+    "index_put", "index_put_", "index_add", "index_add_", "scatter_", "where", "logical_not", "logical_and",
+    "logical_or", "isnan", "isinf", "isfinite", "nan_to_num", "float16"})
+CONTAINER_USE_METHODS = frozenset({"append", "extend", "insert", "pop", "remove", "index", "count", "keys",
+                                   "items", "values", "get", "update", "setdefault", "to_tuple"})
+ITERATING_BUILTINS = frozenset({"zip", "enumerate", "len", "list", "tuple", "reversed", "sorted", "iter", "map"})
+# torch functions that take a sequence of tensors as their first argument
+TORCH_SEQUENCE_TAKERS = frozenset({"cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack",
+                                   "column_stack", "row_stack", "broadcast_tensors", "block_diag",
+                                   "cartesian_prod", "meshgrid", "cdist_list", "_foreach_add"})
+_NON_TENSOR_RETURN = ("dict", "list", "Dict", "List", "None", "str", "int", "float", "bool")
+
+
+def _bool_leaves(node: ast.AST):
+    """The operands Python calls `bool()` on when `node` is a condition."""
+    if isinstance(node, ast.BoolOp):
+        for v in node.values:
+            yield from _bool_leaves(v)
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        yield from _bool_leaves(node.operand)
+    else:
+        yield node
+
+
+def _is_str(node: ast.AST) -> bool:
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str)
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return bool(node.elts) and all(_is_str(e) for e in node.elts)
+    return False
+
+
 class _Indexer(ast.NodeVisitor):
     def __init__(self, index: FileIndex, package: str):
         self.ix = index
         self.package = package
         self.cls: ClassFacts | None = None
         self.fn: FunctionFacts | None = None
+        self.params: frozenset[str] = frozenset()   # parameters of the current top-level function
+        self.called: set[int] = set()               # ids of nodes in call position
+        self.locals: dict[str, str] = {}            # local name -> constructor (`head = Head(...)`)
 
     # imports ----------------------------------------------------------------
     def visit_Import(self, node: ast.Import) -> None:
@@ -147,6 +217,18 @@ class _Indexer(ast.NodeVisitor):
             return f"{self.ix.module}.{name}"
         return resolve(name, self.ix.aliases)
 
+    def _project_name(self, node: ast.AST) -> str | None:
+        """The resolved name of a module-level function/class or imported name, else None."""
+        name = dotted(node)
+        if name is None:
+            return None
+        head = name.split(".")[0]
+        if head in self.params or head == "self":
+            return None
+        if head in self.ix.functions or head in self.ix.classes or head in self.ix.aliases:
+            return self._res(name)
+        return None
+
     def visit_FunctionDef(self, node) -> None:
         if self.fn is not None:
             self.generic_visit(node)  # nested defs: their calls count for the enclosing function
@@ -161,15 +243,95 @@ class _Indexer(ast.NodeVisitor):
             self.cls.methods[node.name] = facts
         else:
             self.ix.functions[node.name] = facts
+            facts.guard = self._guard(node)
+        if facts.returns and not _tensor_return_annotation(facts.returns):
+            if _tuple_annotation(facts.returns):
+                facts.returns_tuple = True
+            else:
+                facts.returns_structured = True
         self.fn = facts
+        self.params = frozenset(p.name for p in facts.params) - {"self", "cls"}
+        self.locals = {}
         if node.name == "__init__":  # `def __init__(self, block=Attention)`: classes passed as defaults
             for d in [*node.args.defaults, *(k for k in node.args.kw_defaults if k is not None)]:
                 self.visit(d)
         for stmt in node.body:
             self.visit(stmt)
         self.fn = None
+        self.params = frozenset()
 
     visit_AsyncFunctionDef = visit_FunctionDef
+
+    def _guard(self, node) -> str:
+        """`def _is_tracing(): return torch._C._get_tracing_state()`: the no-argument call it returns."""
+        body = [s for s in node.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+        if len(body) == 1 and isinstance(body[0], ast.Return) and isinstance(body[0].value, ast.Call) \
+                and not body[0].value.args and not node.args.args:
+            return self._res(dotted(body[0].value.func)) or ""
+        return ""
+
+    def _use(self, node: ast.AST, letter: str) -> None:
+        """Record evidence about how a parameter is used."""
+        if isinstance(node, ast.Name) and node.id in self.params:
+            uses = self.fn.param_uses
+            old = uses.get(node.id, "")
+            if letter not in old:
+                uses[node.id] = old + letter
+
+    def _test(self, test: ast.AST) -> None:
+        for leaf in _bool_leaves(test):
+            if isinstance(leaf, ast.Name):
+                self._use(leaf, "f")
+            elif isinstance(leaf, ast.Compare) and len(leaf.ops) == 1 and _is_str(leaf.comparators[0]) \
+                    and isinstance(leaf.ops[0], (ast.Eq, ast.NotEq, ast.In, ast.NotIn)):
+                self._use(leaf.left, "f")
+
+    def visit_If(self, node: ast.If) -> None:
+        if self.fn is not None:
+            self._test(node.test)
+        self.generic_visit(node)
+
+    visit_While = visit_If
+    visit_IfExp = visit_If
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> None:
+        if self.fn is not None:
+            self._test(node)
+        self.generic_visit(node)
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> None:
+        if self.fn is not None and isinstance(node.op, ast.Not):
+            self._test(node.operand)
+        self.generic_visit(node)
+
+    def visit_For(self, node: ast.For) -> None:
+        if self.fn is not None:
+            self._use(node.iter, "s")
+        self.generic_visit(node)
+
+    def visit_comprehension(self, node: ast.comprehension) -> None:
+        if self.fn is not None:
+            self._use(node.iter, "s")
+            for cond in node.ifs:
+                self._test(cond)
+        self.generic_visit(node)
+
+    def visit_Subscript(self, node: ast.Subscript) -> None:
+        if self.fn is not None and isinstance(node.value, ast.Name) and node.value.id in self.params:
+            sl = node.slice
+            if _is_str(sl):
+                self._use(node.value, "s")
+            elif isinstance(sl, ast.Tuple) and any(
+                    isinstance(e, ast.Slice) or (isinstance(e, ast.Constant) and e.value in (None, Ellipsis))
+                    for e in sl.elts):
+                self._use(node.value, "t")
+            elif isinstance(sl, ast.Constant) and sl.value in (None, Ellipsis):
+                self._use(node.value, "t")
+        if self.fn is not None and isinstance(node.ctx, ast.Load):
+            table = self._project_name(node.value)
+            if table and isinstance(node.value, ast.Attribute):
+                self.fn.values.append(table)  # `mod.TABLE[key]`
+        self.generic_visit(node)
 
     def visit_Assign(self, node: ast.Assign) -> None:
         if self.fn is None and self.cls is None:
@@ -177,33 +339,107 @@ class _Indexer(ast.NodeVisitor):
                 for n in ast.walk(t):
                     if isinstance(n, ast.Name):
                         self.ix.constants.add(n.id)
-        elif self.fn is not None and self.cls is not None and isinstance(node.value, ast.Call):
-            ctor = self._res(dotted(node.value.func))
+            self._registry(node.targets, node.value)
+        elif self.fn is None and self.cls is not None:
+            self.cls.values.extend(self._referenced(node.value))
+        elif self.fn is not None:
+            if isinstance(node.value, ast.Name):
+                for t in node.targets:
+                    if isinstance(t, (ast.Tuple, ast.List)):
+                        self._use(node.value, "s")
+            ctor = self._res(dotted(node.value.func)) if isinstance(node.value, ast.Call) else None
             for t in node.targets:
-                if (isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name)
-                        and t.value.id == "self" and ctor):
-                    self.cls.attr_types[t.attr] = ctor
+                if isinstance(t, ast.Name):
+                    if ctor:
+                        self.locals[t.id] = ctor
+                    else:
+                        self.locals.pop(t.id, None)
+            if self.cls is not None:
+                for t in node.targets:
+                    if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self":
+                        if ctor:
+                            self.cls.attr_types[t.attr] = ctor
+                        elif isinstance(node.value, ast.Name) and self.fn.qualname.endswith(".__init__"):
+                            if node.value.id in self.params:
+                                self.cls.attr_params[t.attr] = node.value.id
+                            elif node.value.id in self.locals:
+                                self.cls.attr_types[t.attr] = self.locals[node.value.id]
         self.generic_visit(node)
 
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if self.fn is None and self.cls is None and node.value is not None:
+            if isinstance(node.target, ast.Name):
+                self.ix.constants.add(node.target.id)
+            self._registry([node.target], node.value)
+        elif self.fn is None and self.cls is not None and node.value is not None:
+            self.cls.values.extend(self._referenced(node.value))
+        self.generic_visit(node)
+
+    def _registry(self, targets, value: ast.AST) -> None:
+        """Module-level `TABLE = {"a": fa, ...}` / `TABLE["b"] = fb` / `TABLE = Registry()`: what it holds."""
+        if not isinstance(value, (ast.Dict, ast.List, ast.Tuple, ast.Set, ast.Call, ast.Name, ast.Attribute)):
+            return
+        refs = self._referenced(value)
+        if not refs:
+            return
+        for t in targets:
+            if isinstance(t, ast.Subscript):
+                t = t.value
+            if isinstance(t, ast.Name):
+                self.ix.registries.setdefault(t.id, []).extend(refs)
+
+    def _referenced(self, value: ast.AST) -> list[str]:
+        out = []
+        for n in ast.walk(value):
+            if isinstance(n, (ast.Name, ast.Attribute)) and isinstance(getattr(n, "ctx", None), ast.Load):
+                name = self._project_name(n)
+                if name:
+                    out.append(name)
+        return out
+
     def visit_Return(self, node: ast.Return) -> None:
-        if self.fn is not None and isinstance(node.value, ast.Tuple):
-            self.fn.returns_tuple = True
+        if self.fn is not None:
+            v = node.value
+            if isinstance(v, ast.Tuple):
+                self.fn.returns_tuple = True
+            elif isinstance(v, (ast.Dict, ast.List, ast.ListComp, ast.DictComp, ast.Set, ast.SetComp)):
+                self.fn.returns_structured = True
+            elif isinstance(v, ast.Constant) and v.value is not None:
+                self.fn.returns_structured = True
+            elif isinstance(v, ast.Call):
+                name = self._res(dotted(v.func)) or ""
+                last = name.rsplit(".", 1)[-1]
+                if (last[:1].isupper() and not name.startswith("torch.")) or name in _NON_TENSOR_RETURN:
+                    self.fn.returns_structured = True  # an output object, a namedtuple, dict(...)
         self.generic_visit(node)
 
     def visit_Name(self, node: ast.Name) -> None:
-        if self.fn is not None and self.fn.qualname.endswith(".__init__") and isinstance(node.ctx, ast.Load):
-            self.fn.refs.append(self._res(node.id) or node.id)
+        fn = self.fn
+        if fn is None or not isinstance(node.ctx, ast.Load):
+            return
+        if fn.qualname.endswith(".__init__"):
+            fn.refs.append(self._res(node.id) or node.id)
+        if id(node) not in self.called and node.id not in self.params and (
+                node.id in self.ix.functions or node.id in self.ix.aliases or node.id in self.ix.registries):
+            fn.values.append(self._res(node.id) or node.id)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
-        if self.fn is not None and self.fn.qualname.endswith(".__init__") and isinstance(node.ctx, ast.Load):
-            name = dotted(node)
-            if name and not name.startswith("self."):
-                self.fn.refs.append(self._res(name) or name)
+        fn = self.fn
+        if fn is not None and isinstance(node.ctx, ast.Load):
+            if fn.qualname.endswith(".__init__"):
+                name = dotted(node)
+                if name and not name.startswith("self."):
+                    fn.refs.append(self._res(name) or name)
+            if node.attr in TENSOR_USE_ATTRS:
+                self._use(node.value, "t")
+            if isinstance(node.value, ast.Name):
+                self.called.add(id(node.value))  # `torch.cat`: the head is not a value of its own
         self.generic_visit(node)
 
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
         name = dotted(func)
+        self.called.add(id(func))
         if self.fn is not None:
             if (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call)
                     and isinstance(func.value.func, ast.Name) and func.value.func.id == "super"):
@@ -212,6 +448,8 @@ class _Indexer(ast.NodeVisitor):
                 self.fn.calls.append(name)
             elif name:
                 self.fn.calls.append(self._res(name) or name)
+            self._call_uses(node, name)
+            self._ctor_args(node, func, name)
         resolved = self._res(name)
         if resolved in CAPTURE_CALLS and node.args:
             target = dotted(node.args[0])
@@ -228,6 +466,55 @@ class _Indexer(ast.NodeVisitor):
                 if isinstance(a, ast.Name) and (a.id in self.ix.functions or a.id in self.ix.aliases):
                     self.fn.calls.append(self._res(a.id) or a.id)
         self.generic_visit(node)
+
+    def _ctor_args(self, node: ast.Call, func: ast.AST, name: str | None) -> None:
+        """Remember which objects a call hands to a constructor (`Detector(head=Head(...))`)."""
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call) and dotted(func.value.func) == "super":
+            callee = "super." + func.attr
+        elif name and name.rsplit(".", 1)[-1][:1].isupper() and not name.startswith("self."):
+            callee = self._res(name) or name
+        else:
+            return
+        for key, arg in [*((str(i), a) for i, a in enumerate(node.args)),
+                         *((k.arg, k.value) for k in node.keywords if k.arg)]:
+            if isinstance(arg, ast.Call):
+                ctor = self._res(dotted(arg.func))
+            elif isinstance(arg, ast.Name):
+                ctor = self.locals.get(arg.id) or (f"@{arg.id}" if arg.id in self.params else None)
+            else:
+                ctor = None
+            if ctor:
+                self.fn.ctor_args.append((callee, key, ctor))
+
+    def _call_uses(self, node: ast.Call, name: str | None) -> None:
+        func = node.func
+        if isinstance(func, ast.Name) and func.id in ITERATING_BUILTINS:
+            for a in node.args:
+                self._use(a, "s")
+        elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in self.params:
+            if func.attr in TENSOR_USE_METHODS:
+                self._use(func.value, "t")
+            elif func.attr in CONTAINER_USE_METHODS:
+                self._use(func.value, "s")
+        if name and node.args:
+            full = self._res(name) or ""
+            if full.startswith("torch.") and not full.startswith(("torch.jit.", "torch._assert")):
+                letter = "s" if full.rsplit(".", 1)[-1] in TORCH_SEQUENCE_TAKERS else "t"
+                self._use(node.args[0], letter)
+
+
+def _tensor_return_annotation(text: str) -> bool:
+    t = text.replace(" ", "").strip("'\"")
+    for wrap in ("Optional[", "typing.Optional["):
+        if t.startswith(wrap) and t.endswith("]"):
+            t = t[len(wrap):-1]
+    t = t.removesuffix("|None")
+    return t.rsplit(".", 1)[-1].endswith("Tensor") or t in ("Parameter", "torch.nn.Parameter")
+
+
+def _tuple_annotation(text: str) -> bool:
+    t = text.replace(" ", "")
+    return t.startswith(("Tuple[", "tuple[", "typing.Tuple[")) and "|" not in t
 
 
 def _params(args: ast.arguments) -> list[Param]:
@@ -282,7 +569,22 @@ def index_source(path: str, source: bytes | str, module: str | None = None) -> F
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             ix.functions.setdefault(node.name, FunctionFacts(node.name, node.lineno))
     _Indexer(ix, package).visit(tree)
+    for name in _import_fallbacks(tree):
+        ix.functions.pop(name, None)  # the imported name is what runs; the def is for old versions
     return ix
+
+
+def _import_fallbacks(tree: ast.Module) -> set[str]:
+    """`try: from torch import _assert` / `except ImportError: def _assert(...)`: the fallback's names."""
+    out: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Try):
+            imported = {a.asname or a.name.split(".")[0] for s in node.body
+                        if isinstance(s, (ast.Import, ast.ImportFrom)) for a in s.names}
+            for h in node.handlers:
+                out |= {s.name for s in h.body
+                        if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name in imported}
+    return out
 
 
 @dataclass(frozen=True)
@@ -293,6 +595,7 @@ class Reach:
     role: str            # forward | export | script | compile | trace | helper
     via: str = ""        # the entry point it is reached from
     is_module_class: bool = False
+    excluded: tuple[str, ...] = ()   # targets that never run it (a decorator's wrapper: not scripted)
 
 
 @dataclass
@@ -304,7 +607,12 @@ class ProjectIndex:
     # module classes constructed in another module class's __init__ (blocks, heads): their forward is
     # called by a parent, so its parameters and returns are not a capture boundary
     submodule_classes: set[str] = field(default_factory=set)
-    tuple_output_classes: set[str] = field(default_factory=set)  # module classes whose forward returns a tuple
+    # module classes whose forward returns a tuple or a structure (an output object, a dict): their
+    # call's result is not one tensor
+    tuple_output_classes: set[str] = field(default_factory=set)
+    guard_functions: dict[str, str] = field(default_factory=dict)   # dotted guard wrapper -> the guard it returns
+    alias_overrides: dict[str, dict[str, str]] = field(default_factory=dict)  # path -> import alias -> canonical
+    canonical: object = None     # the name canonicaliser (re-exports), for the engine
 
     def file_reach(self, path: str) -> dict[str, Reach]:
         return self.reach.get(path, {})
@@ -323,7 +631,7 @@ def _is_torch_module_base(name: str, extra: set[str]) -> bool:
     return False
 
 
-def build_project(files: dict[str, FileIndex], module_bases=()) -> ProjectIndex:
+def build_project(files: dict[str, FileIndex], module_bases=(), entry_modules=()) -> ProjectIndex:
     """Resolve nn.Module subclasses across files, entry points, and reachability from them."""
     extra = set(module_bases)
     proj = ProjectIndex(files)
@@ -334,11 +642,18 @@ def build_project(files: dict[str, FileIndex], module_bases=()) -> ProjectIndex:
         # two scripts named alike in different folders (not packages) must not shadow each other
         if taken.setdefault(ix.module, path) != path:
             _rename_module(ix, f"{ix.module}@{path}")
+    modules: dict[str, FileIndex] = {}
+    registries: dict[str, list[str]] = {}
     for ix in files.values():
+        modules[ix.module] = ix
         for c in ix.classes.values():
             classes[f"{ix.module}.{c.name}"] = (ix, c)
         for f in ix.functions.values():
             functions[f"{ix.module}.{f.qualname}"] = (ix, f)
+        for name, refs in ix.registries.items():
+            registries[f"{ix.module}.{name}"] = refs
+    canon = _Canonical(modules, classes, functions, registries)
+    proj.canonical = canon
 
     proj.functions = functions
     # nn.Module subclasses: fixed point over project bases
@@ -348,20 +663,33 @@ def build_project(files: dict[str, FileIndex], module_bases=()) -> ProjectIndex:
         for name, (ix, c) in classes.items():
             if name in proj.module_classes:
                 continue
-            if any(_is_torch_module_base(b, extra) or b in proj.module_classes for b in c.bases):
+            if any(_is_torch_module_base(canon(b), extra) or canon(b) in proj.module_classes for b in c.bases):
                 proj.module_classes.add(name)
                 changed = True
 
+    def class_of(name: str) -> str:
+        return canon(name)
+
+    # what builders hand to constructors: (class, __init__ parameter) -> classes passed in
+    param_types = _constructor_arguments(classes, functions, canon)
     for name, (ix, c) in classes.items():
         # any class's __init__ (its own base may live outside the linted tree) that builds, aliases or
         # passes on a module class makes that class a submodule: its forward is not the capture boundary
         init = c.methods.get("__init__")
         if init is not None:
-            proj.submodule_classes |= {k for k in (*init.calls, *init.refs) if k in proj.module_classes and k != name}
-    proj.submodule_classes -= {t for ix in files.values() for t, _ in ix.captured}  # captured directly too
+            proj.submodule_classes |= {k for k in map(class_of, (*init.calls, *init.refs))
+                                       if k in proj.module_classes and k != name}
+    # classes a builder constructs and passes into another module's constructor are submodules too
+    proj.submodule_classes |= {t for ts in param_types.values() for t in ts if t in proj.module_classes}
+    proj.submodule_classes -= {canon(t) for ix in files.values() for t, _ in ix.captured}  # captured directly too
+    entries = set(entry_modules)
+    if entries:
+        proj.submodule_classes -= {n for n in proj.module_classes
+                                   if n in entries or n.rsplit(".", 1)[-1] in entries}
 
     def method_owner(cls_name: str, meth: str, seen=None) -> tuple[str, FileIndex, FunctionFacts] | None:
         seen = seen or set()
+        cls_name = canon(cls_name)
         if cls_name in seen or cls_name not in classes:
             return None
         seen.add(cls_name)
@@ -374,18 +702,42 @@ def build_project(files: dict[str, FileIndex], module_bases=()) -> ProjectIndex:
                 return hit
         return None
 
+    def attr_types(cls: str, attr: str) -> list[str]:
+        """Classes `self.<attr>` may hold: its constructor in the class (or a base), or what builders pass in."""
+        seen = set()
+        cls = canon(cls)
+        while cls in classes and cls not in seen:
+            seen.add(cls)
+            _, c = classes[cls]
+            if attr in c.attr_types:
+                return [canon(c.attr_types[attr])]
+            if attr in c.attr_params:
+                return sorted(param_types.get((cls, c.attr_params[attr]), ()))
+            cls = next((canon(b) for b in c.bases if canon(b) in classes), "")
+        return []
+
     for name in proj.module_classes:
         hit = method_owner(name, "forward")
-        if hit and (hit[2].returns_tuple or hit[2].returns.replace(" ", "").startswith(("Tuple[", "tuple["))):
+        if hit and (hit[2].returns_tuple or hit[2].returns_structured
+                    or hit[2].returns.replace(" ", "").startswith(("Tuple[", "tuple["))):
             proj.tuple_output_classes.add(name)
+
+    for ix in files.values():  # one-line guard wrappers (`def _is_tracing(): return torch._C._get_tracing_state()`)
+        for f in ix.functions.values():
+            if f.guard:
+                proj.guard_functions[f"{ix.module}.{f.qualname}"] = canon(f.guard)
+        overrides = {k: c for k, v in ix.aliases.items() if (c := canon(v)) != v}
+        if overrides:
+            proj.alias_overrides[ix.path] = overrides
 
     queue: deque[tuple[FileIndex, FunctionFacts, str, str, str | None]] = deque()
 
-    def add(ix: FileIndex, f: FunctionFacts, role: str, via: str, cls: str | None) -> None:
+    def add(ix: FileIndex, f: FunctionFacts, role: str, via: str, cls: str | None,
+            excluded: tuple[str, ...] = ()) -> None:
         per = proj.reach.setdefault(ix.path, {})
         if f.qualname in per:
             return
-        per[f.qualname] = Reach(f.qualname, role, via, cls in proj.module_classes if cls else False)
+        per[f.qualname] = Reach(f.qualname, role, via, cls in proj.module_classes if cls else False, excluded)
         queue.append((ix, f, role, via, cls))
 
     # entry points
@@ -405,6 +757,7 @@ def build_project(files: dict[str, FileIndex], module_bases=()) -> ProjectIndex:
         for target, mech in ix.captured:
             made = mech.endswith("()")
             mech = mech.rstrip("()")
+            target = canon(target)
             if target in functions:
                 if made:
                     continue  # `torch.jit.trace(build(), ...)`: the factory's result is captured, not the factory
@@ -415,9 +768,38 @@ def build_project(files: dict[str, FileIndex], module_bases=()) -> ProjectIndex:
                 if hit:
                     add(hit[1], hit[2], "forward", f"{target}.forward", hit[0])
 
+    def reach_function(name: str, via: str, excluded: tuple[str, ...] = ()) -> bool:
+        hit = functions.get(name)
+        if hit is None:
+            return False
+        add(hit[0], hit[1], "helper", via, None, excluded)
+        return True
+
+    def reach_registry(name: str, via: str, depth: int = 0) -> None:
+        """A dispatch table, registry object or alias read in reachable code: what it holds is reached."""
+        table = canon.registry(name)
+        if table is None or depth > 3:
+            return
+        for ref in registries[table]:
+            ref = canon(ref)
+            if not reach_function(ref, via):
+                if ref in classes:
+                    for v in classes[ref][1].values:  # `TABLE = Registry()`: the class's own mapping
+                        v = canon(v)
+                        if not reach_function(v, via):
+                            reach_registry(v, via, depth + 1)
+                else:
+                    reach_registry(ref, via, depth + 1)
+
     # reachability
     while queue:
         ix, f, role, via, cls = queue.popleft()
+        for d in f.decorators:  # a project decorator wraps the function: its wrapper runs on every call
+            reach_function(canon(d), via, ("script",))  # TorchScript compiles the undecorated function
+        for value in f.values:
+            value = canon(value)
+            if not reach_function(value, via):
+                reach_registry(value, via)
         for call in f.calls:
             if call.startswith("self.") and cls:
                 parts = call.split(".")
@@ -427,16 +809,15 @@ def build_project(files: dict[str, FileIndex], module_bases=()) -> ProjectIndex:
                         add(hit[1], hit[2], "helper", via, hit[0])
                         continue
                     # self.sub(...) -> the submodule's forward
-                    sub = _attr_type(classes, cls, parts[1])
-                    if sub and sub in classes:
+                    for sub in attr_types(cls, parts[1]):
                         hit = method_owner(sub, "forward")
                         if hit:
                             add(hit[1], hit[2], "forward", f"{sub.rsplit('.', 1)[-1]}.forward", hit[0])
                 elif len(parts) == 3:  # self.sub.method(...)
-                    sub = _attr_type(classes, cls, parts[1])
-                    hit = method_owner(sub, parts[2]) if sub else None
-                    if hit:
-                        add(hit[1], hit[2], "helper", via, hit[0])
+                    for sub in attr_types(cls, parts[1]):
+                        hit = method_owner(sub, parts[2])
+                        if hit:
+                            add(hit[1], hit[2], "helper", via, hit[0])
             elif call.startswith("super.") and cls:
                 _, c = classes[cls]
                 for b in c.bases:
@@ -444,13 +825,118 @@ def build_project(files: dict[str, FileIndex], module_bases=()) -> ProjectIndex:
                     if hit:
                         add(hit[1], hit[2], "helper", via, hit[0])
                         break
-            elif call in functions:
-                fix, g = functions[call]
-                add(fix, g, "helper", via, None)
-            elif call in classes:
-                # constructing a project class then calling it is resolved only via attr types
-                continue
+            else:
+                call = canon(call)
+                if not reach_function(call, via) and call not in classes:
+                    reach_registry(call, via)
     return proj
+
+
+class _Canonical:
+    """Where a dotted name is really defined: follows re-exports (`from .trace_utils import _assert` in a
+    package `__init__`) and private aliases across the project's modules. Memoised."""
+
+    def __init__(self, modules, classes, functions, registries):
+        self.modules = modules
+        self.known = classes.keys() | functions.keys()
+        self.registries = registries
+        self.memo: dict[str, str] = {}
+        self.tables: dict[str, str | None] = {}
+
+    def __call__(self, name: str) -> str:
+        if not name:
+            return name
+        hit = self.memo.get(name)
+        if hit is None:
+            hit = self.memo[name] = self._resolve(name, 0)
+        return hit
+
+    def _resolve(self, name: str, depth: int) -> str:
+        if name in self.known or depth > 8:
+            return name
+        parts = name.split(".")
+        for i in range(len(parts) - 1, 0, -1):  # the longest prefix that is a project module
+            mod = ".".join(parts[:i])
+            ix = self.modules.get(mod)
+            if ix is None:
+                continue
+            target = ix.aliases.get(parts[i])
+            if target is None or target == ".".join(parts[: i + 1]):
+                return name
+            return self._resolve(".".join([target, *parts[i + 1:]]), depth + 1)
+        return name
+
+    def registry(self, name: str) -> str | None:
+        """The registry a (canonical) name reads: `mod.TABLE`, `mod.TABLE.get`, `mod.TABLE.get_interface`."""
+        if name not in self.tables:
+            self.tables[name] = self._registry(name)
+        return self.tables[name]
+
+    def _registry(self, name: str) -> str | None:
+        while name:
+            if name in self.registries:
+                return name
+            name = name.rpartition(".")[0]
+            if name in self.modules:
+                return None
+        return None
+
+
+def _constructor_arguments(classes, functions, canon) -> dict[tuple[str, str], set[str]]:
+    """(class, __init__ parameter) -> the classes builders construct and pass for it, across files,
+    through `super().__init__(...)` and parameters passed on (a fixed point)."""
+    out: dict[tuple[str, str], set[str]] = {}
+    init_params: dict[str, list[str]] = {}
+
+    def params_of(cls: str) -> list[str]:
+        if cls not in init_params:
+            seen, c = set(), cls
+            names: list[str] = []
+            while c in classes and c not in seen:
+                seen.add(c)
+                init = classes[c][1].methods.get("__init__")
+                if init is not None:
+                    names = [p.name for p in init.params if p.kind in ("positional", "kwonly")][1:]
+                    break
+                c = next((canon(b) for b in classes[c][1].bases if canon(b) in classes), "")
+            init_params[cls] = names
+        return init_params[cls]
+
+    sites: list[tuple[str | None, str, str, str]] = []   # (enclosing class, callee class, key, ctor)
+    for name, (ix, c) in classes.items():
+        for m in c.methods.values():
+            for callee, key, ctor in m.ctor_args:
+                if callee.startswith("super."):
+                    if callee != "super.__init__":
+                        continue
+                    base = next((canon(b) for b in c.bases if canon(b) in classes), None)
+                    if base is None:
+                        continue
+                    sites.append((name if m.qualname.endswith(".__init__") else None, base, key, ctor))
+                else:
+                    sites.append((name if m.qualname.endswith(".__init__") else None, canon(callee), key, ctor))
+    for _, (ix, f) in functions.items():
+        for callee, key, ctor in f.ctor_args:
+            if not callee.startswith("super."):
+                sites.append((None, canon(callee), key, ctor))
+    for _ in range(4):
+        changed = False
+        for enclosing, callee, key, ctor in sites:
+            if callee not in classes:
+                continue
+            params = params_of(callee)
+            pname = params[int(key)] if key.isdigit() and int(key) < len(params) else key
+            if ctor.startswith("@"):
+                found = out.get((enclosing, ctor[1:]), set()) if enclosing else set()
+            else:
+                found = {canon(ctor)}
+            slot = out.setdefault((callee, pname), set())
+            if not found <= slot:
+                slot |= found
+                changed = True
+        if not changed:
+            break
+    return out
 
 
 def _rename_module(ix: FileIndex, new: str) -> None:
@@ -470,14 +956,3 @@ def _rename_module(ix: FileIndex, new: str) -> None:
         f.calls = [fix(x) for x in f.calls]
         f.decorators = [fix(d) for d in f.decorators]
     ix.captured = [(fix(t), mech) for t, mech in ix.captured]
-
-
-def _attr_type(classes, cls: str, attr: str) -> str | None:
-    seen = set()
-    while cls in classes and cls not in seen:
-        seen.add(cls)
-        _, c = classes[cls]
-        if attr in c.attr_types:
-            return c.attr_types[attr]
-        cls = next((b for b in c.bases if b in classes), "")
-    return None

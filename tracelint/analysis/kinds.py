@@ -94,18 +94,70 @@ def join(kinds: Iterable[Kind]) -> Kind:
     return Kind.UNKNOWN
 
 
+def split_optional(text: str) -> tuple[str, bool]:
+    """`Optional[X]`, `Union[X, None]`, `X | None`, `None | X` -> ("X", True); else (text, False)."""
+    t = text.replace(" ", "").strip("'\"")
+    for wrap in ("Optional[", "typing.Optional[", "Union[", "typing.Union["):
+        if t.startswith(wrap) and t.endswith("]"):
+            inner = _top_level(t[len(wrap):-1], ",")
+            if wrap.endswith("Optional["):
+                return inner[0] if len(inner) == 1 else t, True
+            rest = [p for p in inner if p not in ("None", "NoneType")]
+            return ("|".join(rest), len(rest) < len(inner))
+    parts = _top_level(t, "|")
+    if len(parts) > 1:
+        rest = [p for p in parts if p not in ("None", "NoneType")]
+        return "|".join(rest), len(rest) < len(parts)
+    return t, False
+
+
+def _top_level(text: str, sep: str) -> list[str]:
+    """Split on `sep` outside brackets."""
+    out, depth, cur = [], 0, ""
+    for ch in text:
+        if ch == sep and depth == 0:
+            out.append(cur)
+            cur = ""
+            continue
+        depth += ch in "[("
+        depth -= ch in "])"
+        cur += ch
+    out.append(cur)
+    return out
+
+
+def is_tensor_type(t: str) -> bool:
+    """`Tensor`, `torch.Tensor`, `torch.LongTensor`, `FloatTensor`, `nn.Parameter` (no spaces)."""
+    last = t.rsplit(".", 1)[-1]
+    return (last == "Tensor" or (last.endswith("Tensor") and last[:-6] in _TENSOR_TYPE_PREFIXES)
+            or t in ("Parameter", "nn.Parameter", "torch.nn.Parameter"))
+
+
+_TENSOR_TYPE_PREFIXES = {"Float", "Long", "Bool", "Int", "Half", "Double", "Byte", "Char", "Short", "BFloat16"}
+_PY_SEQUENCES = ("List[", "list[", "Tuple[", "tuple[", "Sequence[", "typing.List[", "typing.Tuple[",
+                 "Iterable[", "typing.Sequence[")
+
+
 def annotation_kind(text: str) -> Kind | None:
-    t = text.replace(" ", "")
-    if t in {a.replace(" ", "") for a in TENSOR_ANNOTATIONS}:
+    """The kind an annotation gives a value (None: says nothing useful)."""
+    t, _ = split_optional(text)
+    if len(_top_level(t, "|")) > 1:
+        return None  # a union of several types
+    if is_tensor_type(t):
         return Kind.TENSOR
-    if t in PY_ANNOTATIONS or t.startswith(("Optional[int", "Optional[float", "Optional[bool", "Optional[str",
-                                            "Final", "Literal")):
+    if t in PY_ANNOTATIONS or t.startswith(("Final", "typing.Final", "Literal", "typing.Literal")) \
+            or t in ("torch.Size", "Size", "torch.dtype", "torch.device"):
         return Kind.PYTHON
-    if t.startswith(("List[Tensor", "list[Tensor", "Tuple[Tensor", "tuple[Tensor", "List[torch.Tensor",
-                     "Tuple[torch.Tensor", "list[torch.Tensor", "tuple[torch.Tensor")):
-        return Kind.TENSORS
-    if t.startswith(("List[", "list[", "Tuple[", "tuple[", "Dict[", "dict[")):
+    if t.startswith(_PY_SEQUENCES):
+        inner = t[t.index("[") + 1:-1]
+        elems = [e for e in _top_level(inner, ",") if e != "..."]
+        if elems and all(is_tensor_type(split_optional(e)[0]) for e in elems):
+            return Kind.TENSORS
+        if any(is_tensor_type(split_optional(e)[0]) or "Tensor" in e for e in elems):
+            return None   # a mix of tensors and other values
         return Kind.PYTHON
+    if t.startswith(("Dict[", "dict[", "typing.Dict[", "Mapping[")):
+        return None if "Tensor" in t else Kind.PYTHON
     return None
 
 
