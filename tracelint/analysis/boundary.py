@@ -129,6 +129,21 @@ def param_annotation(p: cst.Param) -> str:
     return annotation_text(p.annotation)
 
 
+def param_annotations(ctx: "FileContext", fn: cst.FunctionDef) -> dict[str, str]:
+    """Each parameter's annotation: written inline or in a PEP 484 type comment
+    (`# type: (List[Tensor], Optional[Tensor]) -> Tensor`, which TorchScript honours too)."""
+    from tracelint.analysis.context import type_comment_params
+
+    def build() -> dict[str, str]:
+        p = fn.params
+        out = dict(type_comment_params(fn))
+        for q in (*p.posonly_params, *p.params, *p.kwonly_params):
+            if q.annotation is not None:
+                out[q.name.value] = annotation_text(q.annotation)
+        return out
+    return _cached(ctx, ("annotations", id(fn)), build)
+
+
 def is_builtin_call(ctx: "FileContext", node: cst.CSTNode, *names: str) -> bool:
     return (isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in names
             and ctx.is_builtin(node.func.value))

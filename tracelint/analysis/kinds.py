@@ -195,7 +195,7 @@ class KindEvaluator:
             if base in (Kind.TENSOR, Kind.SHAPE, Kind.META, Kind.PARAM):
                 return base
             if base == Kind.TENSORS:
-                return Kind.TENSOR
+                return Kind.TENSORS if any(isinstance(e.slice, cst.Slice) for e in node.slice) else Kind.TENSOR
             if base == Kind.MODULE:
                 return Kind.MODULE
             if base == Kind.PYTHON:

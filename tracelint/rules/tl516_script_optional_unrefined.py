@@ -5,7 +5,7 @@ from typing import Iterable
 
 import libcst as cst
 
-from tracelint.analysis.boundary import is_optional_annotation, param_annotation, script_only
+from tracelint.analysis.boundary import is_optional_annotation, param_annotations, script_only
 from tracelint.analysis.names import dotted_name
 from tracelint.rule import Invalid, Rule
 from tracelint.analysis.nodes import children
@@ -139,9 +139,7 @@ class Net(nn.Module):
         frame = self.ctx.frame
         if frame is None or frame.node is not node:
             return
-        p = node.params
-        opt = {q.name.value: param_annotation(q) for q in (*p.posonly_params, *p.params, *p.kwonly_params)
-               if q.annotation is not None and is_optional_annotation(param_annotation(q))}
+        opt = {name: ann for name, ann in param_annotations(self.ctx, node).items() if is_optional_annotation(ann)}
         if not opt:
             return
         self.opt = opt
