@@ -54,11 +54,13 @@ class ProjectFacts:
     submodules: frozenset[str] = frozenset()       # module classes used as submodules
     tuple_outputs: frozenset[str] = frozenset()    # module classes whose forward returns a tuple
     guards: tuple[tuple[str, str], ...] = ()       # one-line guard wrappers -> the guard they return
+    size_functions: frozenset[str] = frozenset()   # functions returning sizes read from a tensor
 
     def digest(self) -> str:
         import hashlib
         h = hashlib.sha256()
-        for group in (self.module_classes, self.submodules, self.tuple_outputs, (f"{a}={b}" for a, b in self.guards)):
+        for group in (self.module_classes, self.submodules, self.tuple_outputs, (f"{a}={b}" for a, b in self.guards),
+                      self.size_functions):
             h.update("\0".join(sorted(group)).encode() + b"\1")
         return h.hexdigest()
 
@@ -136,6 +138,7 @@ def lint_job(job: FileJob, rule_classes: tuple[type[Rule], ...]) -> JobResult:
         ctx.project_submodules = _PROJECT.submodules
         ctx.tuple_output_classes = _PROJECT.tuple_outputs
         ctx.guard_functions = dict(_PROJECT.guards)
+        ctx.size_functions = _PROJECT.size_functions
         if job.aliases:
             ctx.aliases = {**ctx.aliases, **job.aliases}
         active = [r for r in rule_classes if not getattr(r, "tool", False) and not getattr(r, "dynamic_only", False)]
@@ -305,7 +308,8 @@ def run(files: list[str], config: Config, rule_classes: list[type[Rule]] | None 
             pool = None
         facts = ProjectFacts(frozenset(project.module_classes), frozenset(project.submodule_classes),
                              frozenset(project.tuple_output_classes),
-                             tuple(sorted(project.guard_functions.items())))
+                             tuple(sorted(project.guard_functions.items())),
+                             frozenset(project.size_functions))
         _init_worker(facts)  # for in-process linting
         jobs_list: list[FileJob] = []
         diags: list[Diagnostic] = []

@@ -105,6 +105,7 @@ class FileContext:
         self.callsite_excluded: dict[str, tuple[frozenset[str], str]] = {}  # helper -> targets no caller runs
         self.project_submodules: frozenset[str] = frozenset()  # dotted module classes used as submodules
         self.guard_functions: dict[str, str] = {}  # dotted one-line guard wrappers (any file) -> their guard
+        self.size_functions: frozenset[str] = frozenset()  # dotted functions (any file) returning tensor sizes
 
     # ---------------------------------------------------------------- where
     @property
@@ -200,6 +201,8 @@ class FileContext:
         if full in self.project_module_classes or (name in self.index.classes
                                                    and name in self.module_class_names):
             return Kind.MODULE
+        if full in self.size_functions:
+            return Kind.SHAPE   # a helper in another file that returns sizes read from its argument
         return Kind.UNKNOWN
 
     def _summary(self, fn: cst.FunctionDef, cls: ClassState | None, qual: str) -> Kind:
@@ -208,11 +211,14 @@ class FileContext:
         if key in self._summaries:
             return self._summaries[key]
         ret = annotation_text(fn.returns)
+        declared = None
         if ret:
-            k = annotation_kind(ret) or Kind.UNKNOWN
-            self._summaries[key] = k
-            return k
-        self._summaries[key] = Kind.UNKNOWN  # recursion guard
+            declared = annotation_kind(ret) or Kind.UNKNOWN
+            if declared != Kind.PYTHON or not _number_text(ret):
+                self._summaries[key] = declared
+                return declared
+            # `-> list[int]` may still hand out traced sizes (`return [c, h, w]` from `img.shape`)
+        self._summaries[key] = declared or Kind.UNKNOWN  # recursion guard
         frame = Frame(qual, "summary", fn, cls=cls)
         self._bind_params(frame, fn, tensor_default=cls is not None and cls.is_module)
         saved_frames, saved_cache = self.frames, self.kinds.cache
@@ -222,6 +228,10 @@ class FileContext:
         finally:
             self.frames, self.kinds.cache = saved_frames, saved_cache
         k = join(kinds) if kinds else Kind.NONE
+        if declared is not None:
+            k = Kind.SHAPE if k == Kind.SHAPE else declared
+            self._summaries[key] = k
+            return k
         if Kind.TENSOR in kinds:
             k = Kind.TENSOR
         if Kind.TENSORS in kinds:  # a tuple on some path: a tensor on another would make unpacking look wrong
@@ -344,6 +354,8 @@ class FileContext:
                         frame.env[name] = k
                     elif frame.env.get(name) == Kind.TENSOR and k == Kind.PARAM:
                         frame.env[name] = k  # every caller passes a parameter or buffer
+                    elif k == Kind.SHAPE and frame.env.get(name) == Kind.PYTHON and _number_annotation(fn, name):
+                        frame.env[name] = k  # `def pad(h: int)` called with `x.shape[-1]`: still a traced size
                 excl = self.callsite_excluded.get(qual)
                 if excl and excl[0] and reach.role == "helper" and qual not in self.incoming:
                     self.excluded.append((excl[0], f"only called where {excl[1]}"))
@@ -462,6 +474,23 @@ def type_comment_params(fn: cst.FunctionDef) -> dict[str, str]:
     if names and names[0] in ("self", "cls") and len(names) == len(parts) + 1:
         names = names[1:]
     return dict(zip(names, parts)) if len(names) == len(parts) else {}
+
+
+def _number_annotation(fn: cst.FunctionDef, name: str) -> bool:
+    """Annotated as a Python number or a sequence of them (`int`, `list[int]`, `tuple[int, int]`,
+    `torch.Size`): annotations do not convert a traced size into a constant."""
+    params = fn.params
+    for p in [*params.posonly_params, *params.params, *params.kwonly_params]:
+        if p.name.value == name:
+            return p.annotation is not None and _number_text(annotation_text(p.annotation))
+    return False
+
+
+def _number_text(text: str) -> bool:
+    t = split_optional(text)[0].replace("typing.", "").replace(" ", "")
+    return t in ("int", "float", "torch.Size", "Size") or (
+        t.startswith(("List[", "list[", "Tuple[", "tuple[", "Sequence[")) and t.endswith("]") and
+        all(e in ("int", "float", "...") for e in t[t.index("[") + 1:-1].split(",")))
 
 
 def _annotated(fn: cst.FunctionDef, name: str) -> bool:

@@ -50,6 +50,8 @@ class FunctionFacts:
     # (a Python flag), "s" like a container (unpacked, iterated, `len()`, dict methods, string keys)
     param_uses: dict[str, str] = field(default_factory=dict)
     guard: str = ""                 # a one-line guard wrapper: the guard call it returns (`torch.jit.is_tracing`)
+    returns_size: bool = False      # some return hands out sizes read from a tensor (`return [c, h, w]`)
+    returns_calls: list[str] = field(default_factory=list)   # functions whose result is returned as is
     # constructor calls' arguments that are themselves constructed objects or parameters:
     # (callee, parameter name or position, argument constructor or "@<parameter of this function>")
     ctor_args: list[tuple[str, str, str]] = field(default_factory=list)
@@ -175,6 +177,7 @@ class _Indexer(ast.NodeVisitor):
         self.params: frozenset[str] = frozenset()   # parameters of the current top-level function
         self.called: set[int] = set()               # ids of nodes in call position
         self.locals: dict[str, str] = {}            # local name -> constructor (`head = Head(...)`)
+        self.sizes: set[str] = set()                # local names holding sizes read from a tensor
 
     # imports ----------------------------------------------------------------
     def visit_Import(self, node: ast.Import) -> None:
@@ -252,6 +255,7 @@ class _Indexer(ast.NodeVisitor):
         self.fn = facts
         self.params = frozenset(p.name for p in facts.params) - {"self", "cls"}
         self.locals = {}
+        self.sizes = set()
         if node.name == "__init__":  # `def __init__(self, block=Attention)`: classes passed as defaults
             for d in [*node.args.defaults, *(k for k in node.args.kw_defaults if k is not None)]:
                 self.visit(d)
@@ -343,6 +347,13 @@ class _Indexer(ast.NodeVisitor):
         elif self.fn is None and self.cls is not None:
             self.cls.values.extend(self._referenced(node.value))
         elif self.fn is not None:
+            if _size_expr(node.value, self.sizes):
+                for t in node.targets:
+                    self.sizes.update(n.id for n in ast.walk(t) if isinstance(n, ast.Name))
+            else:
+                for t in node.targets:
+                    if isinstance(t, ast.Name):
+                        self.sizes.discard(t.id)
             if isinstance(node.value, ast.Name):
                 for t in node.targets:
                     if isinstance(t, (ast.Tuple, ast.List)):
@@ -400,6 +411,10 @@ class _Indexer(ast.NodeVisitor):
     def visit_Return(self, node: ast.Return) -> None:
         if self.fn is not None:
             v = node.value
+            if v is not None and _size_expr(v, self.sizes):
+                self.fn.returns_size = True
+            elif isinstance(v, ast.Call) and (name := dotted(v.func)) and not name.startswith("self."):
+                self.fn.returns_calls.append(self._res(name) or name)
             if isinstance(v, ast.Tuple):
                 self.fn.returns_tuple = True
             elif isinstance(v, (ast.Dict, ast.List, ast.ListComp, ast.DictComp, ast.Set, ast.SetComp)):
@@ -501,6 +516,26 @@ class _Indexer(ast.NodeVisitor):
             if full.startswith("torch.") and not full.startswith(("torch.jit.", "torch._assert")):
                 letter = "s" if full.rsplit(".", 1)[-1] in TORCH_SEQUENCE_TAKERS else "t"
                 self._use(node.args[0], letter)
+
+
+def _size_expr(node: ast.AST, sizes: set[str]) -> bool:
+    """An expression made of sizes read from a tensor (`x.shape[-2:]`, `x.size(0) * 2`, `[c, h, w]`)."""
+    if isinstance(node, ast.Attribute):
+        return node.attr == "shape"
+    if isinstance(node, ast.Call):
+        return isinstance(node.func, ast.Attribute) and node.func.attr in ("size", "numel", "nelement")
+    if isinstance(node, ast.Subscript):
+        return _size_expr(node.value, sizes)
+    if isinstance(node, ast.Name):
+        return node.id in sizes
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return any(_size_expr(e, sizes) for e in node.elts) and all(
+            _size_expr(e, sizes) or isinstance(e, ast.Constant) or isinstance(e, ast.Name) for e in node.elts)
+    if isinstance(node, ast.BinOp):
+        return _size_expr(node.left, sizes) or _size_expr(node.right, sizes)
+    if isinstance(node, ast.IfExp):
+        return _size_expr(node.body, sizes) or _size_expr(node.orelse, sizes)
+    return False
 
 
 def _tensor_return_annotation(text: str) -> bool:
@@ -611,6 +646,7 @@ class ProjectIndex:
     # call's result is not one tensor
     tuple_output_classes: set[str] = field(default_factory=set)
     guard_functions: dict[str, str] = field(default_factory=dict)   # dotted guard wrapper -> the guard it returns
+    size_functions: set[str] = field(default_factory=set)   # functions returning sizes read from a tensor
     alias_overrides: dict[str, dict[str, str]] = field(default_factory=dict)  # path -> import alias -> canonical
     canonical: object = None     # the name canonicaliser (re-exports), for the engine
 
@@ -722,6 +758,13 @@ def build_project(files: dict[str, FileIndex], module_bases=(), entry_modules=()
                     or hit[2].returns.replace(" ", "").startswith(("Tuple[", "tuple["))):
             proj.tuple_output_classes.add(name)
 
+    proj.size_functions = {n for n, (_, f) in functions.items() if f.returns_size}
+    for _ in range(4):  # `def get_dimensions(img): return F_t.get_dimensions(img)` hands them on
+        more = {n for n, (_, f) in functions.items()
+                if n not in proj.size_functions and any(canon(c) in proj.size_functions for c in f.returns_calls)}
+        if not more:
+            break
+        proj.size_functions |= more
     for ix in files.values():  # one-line guard wrappers (`def _is_tracing(): return torch._C._get_tracing_state()`)
         for f in ix.functions.values():
             if f.guard:

@@ -282,6 +282,8 @@ class KindEvaluator:
             full = ctx.qualified(func)
             if full and full.startswith("torch."):
                 return self._torch_call(full, args)
+            if full and full in ctx.size_functions:
+                return Kind.SHAPE   # `F.get_dimensions(img)`: sizes read from the argument, in another file
             if full and full.split(".")[0] in ("math",):
                 kinds = [self.kind(a) for a in args]
                 return Kind.BAKED if any(k in TRACED for k in kinds) else Kind.PYTHON
