@@ -296,7 +296,19 @@ class _Indexer(ast.NodeVisitor):
         self.generic_visit(node)
 
     visit_While = visit_If
-    visit_IfExp = visit_If
+
+    def visit_IfExp(self, node: ast.IfExp) -> None:
+        if self.fn is not None:
+            self._test(node.test)
+            # `flag if flag is not None else self.config.flag`: a default from the configuration
+            t = node.test
+            if (isinstance(t, ast.Compare) and len(t.ops) == 1 and isinstance(t.ops[0], (ast.Is, ast.IsNot))
+                    and isinstance(t.left, ast.Name) and isinstance(t.comparators[0], ast.Constant)
+                    and t.comparators[0].value is None):
+                fallback = node.orelse if isinstance(t.ops[0], ast.IsNot) else node.body
+                if _config_value(fallback):
+                    self._use(t.left, "f")
+        self.generic_visit(node)
 
     def visit_BoolOp(self, node: ast.BoolOp) -> None:
         if self.fn is not None:
@@ -516,6 +528,14 @@ class _Indexer(ast.NodeVisitor):
             if full.startswith("torch.") and not full.startswith(("torch.jit.", "torch._assert")):
                 letter = "s" if full.rsplit(".", 1)[-1] in TORCH_SEQUENCE_TAKERS else "t"
                 self._use(node.args[0], letter)
+
+
+def _config_value(node: ast.AST) -> bool:
+    """A literal or a read of the configuration (`self.config.use_cache`, `config.output_attentions`)."""
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, (bool, int, float, str))
+    name = dotted(node)
+    return bool(name) and "config" in name.split(".")[:-1]
 
 
 def _size_expr(node: ast.AST, sizes: set[str]) -> bool:

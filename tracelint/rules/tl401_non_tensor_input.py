@@ -4,6 +4,7 @@ from __future__ import annotations
 import libcst as cst
 
 from tracelint.analysis.boundary import at_boundary, effects, module_calls, param_annotations
+from tracelint.analysis.kinds import Kind
 from tracelint.rule import Invalid, Rule
 from tracelint.targets import fail, warn
 from tracelint.analysis.nodes import children
@@ -108,6 +109,8 @@ class Fuse(nn.Module):
             ann = anns.get(name, "").replace(" ", "")
             default = p.default
             if not ann and isinstance(default, cst.Name) and default.value == "None":
+                if frame.env.get(name) == Kind.PYTHON:
+                    continue  # used as a flag (`if output_attentions:`): left out of the inputs, never a tensor
                 if boundary:
                     self._flag(p, "none", _NONE_DEFAULT)
                 else:
