@@ -9,7 +9,7 @@ from __future__ import annotations
 import builtins
 import re
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Container, Iterable
 
 import libcst as cst
 
@@ -104,8 +104,8 @@ class FileContext:
         self.incoming: dict[str, dict[str, Kind]] = {}   # what other files pass to helpers here
         self.callsite_excluded: dict[str, tuple[frozenset[str], str]] = {}  # helper -> targets no caller runs
         self.project_submodules: frozenset[str] = frozenset()  # dotted module classes used as submodules
-        self.guard_functions: dict[str, str] = {}  # dotted one-line guard wrappers (any file) -> their guard
-        self.size_functions: frozenset[str] = frozenset()  # dotted functions (any file) returning tensor sizes
+        self.guard_functions: Container[str] = frozenset()  # "wrapper=guard" for one-line guard wrappers (any file)
+        self.size_functions: Container[str] = frozenset()  # dotted functions (any file) returning tensor sizes
 
     # ---------------------------------------------------------------- where
     @property
@@ -418,7 +418,7 @@ class FileContext:
 
     # ---------------------------------------------------------------- findings
     def add_finding(self, rule: Rule, node: cst.CSTNode, message: str, effects: dict[str, Effect],
-                    help: str) -> None:
+                    help: str, short: str = "") -> None:
         for t in self.excluded_targets():
             if t in effects and effects[t].applies:
                 reason = next(r for ts, r in reversed(self.excluded) if t in ts)
@@ -426,7 +426,7 @@ class FileContext:
         if not any(e.applies for e in effects.values()):
             return
         stmt = self.stmts[-1] if self.stmts else node
-        self.findings.append((rule, node, message, effects, help, self.scope_name(), stmt, self.top))
+        self.findings.append((rule, node, message, effects, help, self.scope_name(), stmt, self.top, short))
 
 
 def _evidence_kind(uses: str, inner: bool) -> Kind:
@@ -450,13 +450,13 @@ _TYPE_COMMENT = re.compile(r"#\s*type:\s*\((.*)\)\s*->")
 def type_comment_params(fn: cst.FunctionDef) -> dict[str, str]:
     """PEP 484 type comments (`# type: (List[Tensor]) -> Tensor`), which TorchScript honours too."""
     body = fn.body
-    comment = None
+    candidates = []   # the def line's own comment (which may be another directive), then the next line's
     if isinstance(body, cst.IndentedBlock):
         if body.header.comment is not None:
-            comment = body.header.comment.value
-        elif body.body and body.body[0].leading_lines and body.body[0].leading_lines[0].comment is not None:
-            comment = body.body[0].leading_lines[0].comment.value
-    m = _TYPE_COMMENT.match(comment or "")
+            candidates.append(body.header.comment.value)
+        if body.body and body.body[0].leading_lines and body.body[0].leading_lines[0].comment is not None:
+            candidates.append(body.body[0].leading_lines[0].comment.value)
+    m = next((m for m in map(_TYPE_COMMENT.match, candidates) if m), None)
     if not m:
         return {}
     parts, depth, cur = [], 0, ""
@@ -542,10 +542,8 @@ def guard_targets(node: cst.CSTNode, ctx: FileContext) -> tuple[frozenset[str], 
         return frozenset({"trace", "export", "compile"}), frozenset()
     if isinstance(node, cst.Call) and not node.args:
         name = ctx.qualified(node.func) or ""
-        for _ in range(4):  # `pkg._is_tracing()` wraps `torch._C._get_tracing_state()` in another file
-            if name not in ctx.guard_functions:
-                break
-            name = ctx.guard_functions[name]
+        if name not in GUARDS:  # `pkg._is_tracing()` wraps `torch._C._get_tracing_state()` in another file
+            name = next((g for g in GUARDS if f"{name}={g}" in ctx.guard_functions), name)
         true_under = GUARDS.get(name)
         if true_under is not None:
             return ALL - true_under, true_under

@@ -792,6 +792,12 @@ def build_project(files: dict[str, FileIndex], module_bases=(), entry_modules=()
         overrides = {k: c for k, v in ix.aliases.items() if (c := canon(v)) != v}
         if overrides:
             proj.alias_overrides[ix.path] = overrides
+    for w, g in list(proj.guard_functions.items()):   # wrappers of wrappers: to the guard at the end
+        seen = {w}
+        while g in proj.guard_functions and g not in seen:
+            seen.add(g)
+            g = proj.guard_functions[g]
+        proj.guard_functions[w] = g
 
     queue: deque[tuple[FileIndex, FunctionFacts, str, str, str | None]] = deque()
 
