@@ -38,6 +38,7 @@ class Config:
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     targets: tuple[str, ...] = DEFAULT_TARGETS
     module_bases: tuple[str, ...] = ()
+    entry_modules: tuple[str, ...] = ()   # module classes a user captures (class names or dotted), besides the inferred ones
     jobs: int | None = None
     cache_dir: str | None = None   # per-file result cache (the CLI uses ~/.cache/tracelint)
     source: str = ""   # the file the config came from, for messages
@@ -49,7 +50,7 @@ class Config:
 
 
 _KEYS = {"select", "ignore", "extend-select", "exclude", "extend-exclude", "per-file-ignores",
-         "target", "module-bases"}
+         "target", "module-bases", "entry-modules"}
 
 
 CONFIG_NAMES = (".tracelint.toml", "tracelint.toml", "pyproject.toml")   # precedence within a folder
@@ -86,7 +87,7 @@ def from_table(table: dict[str, Any], source: str = "", root: str = ".") -> Conf
     for key in ("select", "ignore", "extend-select"):
         if key in table:
             cfg[key.replace("-", "_")] = _selectors(key, table[key], source)
-    for key in ("extend-exclude", "module-bases"):
+    for key in ("extend-exclude", "module-bases", "entry-modules"):
         if key in table:
             cfg[key.replace("-", "_")] = _str_list(key, table[key])
     if "exclude" in table:

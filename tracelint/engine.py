@@ -65,6 +65,8 @@ class ProjectFacts:
     tuple_outputs: frozenset[str] = frozenset()    # module classes whose forward returns a tuple
     guards: frozenset[str] = frozenset()           # "wrapper=guard": one-line guard wrappers -> the guard they return
     size_functions: frozenset[str] = frozenset()   # functions returning sizes read from a tensor
+    outputs: frozenset[str] = frozenset()          # "class=kind": output classes (dataclass, dict subclass, ...)
+    entries: frozenset[str] = frozenset()          # module classes captured whole even when held by another
 
     def views(self) -> dict[str, "FactView"]:
         return {f.name: FactView(getattr(self, f.name)) for f in fields(self)}
@@ -170,6 +172,8 @@ def lint_job(job: FileJob, rule_classes: tuple[type[Rule], ...]) -> JobResult:
         ctx.tuple_output_classes = views["tuple_outputs"]
         ctx.guard_functions = views["guards"]
         ctx.size_functions = views["size_functions"]
+        ctx.output_classes = views["outputs"]
+        ctx.project_entries = views["entries"]
         if job.aliases:
             ctx.aliases = {**ctx.aliases, **job.aliases}
         active = [r for r in rule_classes if not getattr(r, "tool", False) and not getattr(r, "dynamic_only", False)]
@@ -351,7 +355,8 @@ def run(files: list[str], config: Config, rule_classes: list[type[Rule]] | None 
     else:
         scope = proj.Scope(os.getcwd(), (), ())
         paths = sorted(set(requested))
-    settings = {"module_bases": list(config.module_bases), "exclude": list(exclude)}
+    settings = {"module_bases": list(config.module_bases), "exclude": list(exclude),
+                "entry_modules": list(config.entry_modules)}
 
     persist = project and config.cache_dir is not None
     summary_key = None
@@ -407,7 +412,7 @@ def lint_requested(state, requested: list[str], displays: dict[str, str], codes:
     as in a run over the whole project."""
     derived = state.derived
     facts = ProjectFacts(derived.module_classes, derived.submodules, derived.tuple_outputs, derived.guards,
-                         derived.size_functions)
+                         derived.size_functions, derived.outputs, derived.entries)
     diags: list[Diagnostic] = []
     if "TL000" in codes:
         for p in requested:

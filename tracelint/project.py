@@ -250,13 +250,16 @@ class Derived:
     tuple_outputs: frozenset[str] = frozenset()
     guards: frozenset[str] = frozenset()            # "wrapper=guard" for one-line guard wrappers
     size_functions: frozenset[str] = frozenset()    # functions returning sizes read from a tensor
+    outputs: frozenset[str] = frozenset()           # "class=kind" for output classes (dataclass, dict, ...)
+    entries: frozenset[str] = frozenset()           # module classes captured whole even when held by another
     files: dict[str, FileFacts] = field(default_factory=dict)       # path -> facts (lintable files)
     callers: dict[str, list[str]] = field(default_factory=dict)     # path -> files calling its helpers
     helpers: dict[str, tuple[str, str]] = field(default_factory=dict)  # dotted helper -> (path, qualname)
     syntax_errors: dict[str, tuple[int, int, str]] = field(default_factory=dict)
 
 
-def derive(indexes: dict[str, FileIndex], module_bases: tuple[str, ...]) -> Derived:
+def derive(indexes: dict[str, FileIndex], module_bases: tuple[str, ...],
+           entry_modules: tuple[str, ...] = ()) -> Derived:
     """Build the project (resolves bases, entry points, reach) and keep what linting needs."""
     from tracelint.engine import external_params
     taken: dict[str, str] = {}
@@ -264,11 +267,13 @@ def derive(indexes: dict[str, FileIndex], module_bases: tuple[str, ...]) -> Deri
     for path, ix in indexes.items():
         # build_project renames a module whose name another file already has, in place: give it a copy
         prepared[path] = ix if taken.setdefault(ix.module, path) == path else copy.deepcopy(ix)
-    project = build_project(prepared, module_bases)
+    project = build_project(prepared, module_bases, entry_modules)
     out = Derived(frozenset(project.module_classes), frozenset(project.submodule_classes),
                   frozenset(project.tuple_output_classes),
                   frozenset(f"{w}={g}" for w, g in project.guard_functions.items()),
-                  frozenset(project.size_functions))
+                  frozenset(project.size_functions),
+                  frozenset(f"{c}={k}" for c, k in project.output_classes.items()),
+                  frozenset(project.entry_classes))
     for path, ix in prepared.items():
         if ix.syntax_error is not None:
             out.syntax_errors[path] = ix.syntax_error
@@ -386,7 +391,8 @@ class ProjectState:
                 if not state.iface.startswith(tag):
                     state.iface = interface_digest(self._index(p, state, index_store), heads)
             self.derived = derive({p: self._index(p, s, index_store) for p, s in fresh.items()},
-                                  tuple(self.settings.get("module_bases", ())))
+                                  tuple(self.settings.get("module_bases", ())),
+                                  tuple(self.settings.get("entry_modules", ())))
             self.facts_key = None
         if structural or changed or any(fresh[p] is not old_files.get(p) for p in fresh):
             self.dirty = True
@@ -609,7 +615,8 @@ class Workspace:
         codes = selected_codes(config.select, config.ignore, config.extend_select)
         exclude = config.exclude + config.extend_exclude
         scope = find_scope(path)
-        settings = {"module_bases": list(config.module_bases), "exclude": list(exclude)}
+        settings = {"module_bases": list(config.module_bases), "exclude": list(exclude),
+                    "entry_modules": list(config.entry_modules)}
         key = canonical({"scope": scope.key(), "settings": settings})
         state = self.states.get(key)
         index_store = IndexStore(self.cache_dir) if self.cache_dir else None

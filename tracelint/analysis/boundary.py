@@ -51,12 +51,15 @@ def submodule_classes(ctx: "FileContext") -> set[str]:
     def build() -> set[str]:
         local = set(ctx.module_class_names)
         out: set[str] = {n for n in local if f"{ctx.index.module}.{n}" in ctx.project_submodules}
+        # classes the project model has decided are entry points (loadable models, configured
+        # entry modules) stay entry points; without a project, construction in another class decides
+        decided = {n for n in local if f"{ctx.index.module}.{n}" in ctx.project_entries}
         for cls in _class_defs(ctx):
             if cls.name.value not in local:
                 continue
             for call in _calls(cls):
                 if isinstance(call.func, cst.Name) and call.func.value in local \
-                        and call.func.value != cls.name.value:
+                        and call.func.value != cls.name.value and call.func.value not in decided:
                     out.add(call.func.value)
         return out
     return _cached(ctx, "submodules", build)

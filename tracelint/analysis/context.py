@@ -105,6 +105,8 @@ class FileContext:
         self.callsite_excluded: dict[str, tuple[frozenset[str], str]] = {}  # helper -> targets no caller runs
         self.project_submodules: frozenset[str] = frozenset()  # dotted module classes used as submodules
         self.guard_functions: Container[str] = frozenset()  # "wrapper=guard" for one-line guard wrappers (any file)
+        self.project_entries: Container[str] = frozenset()  # module classes captured whole (loadable models)
+        self.output_classes: Container[str] = frozenset()  # "class=kind" output classes (any file)
         self.size_functions: Container[str] = frozenset()  # dotted functions (any file) returning tensor sizes
 
     # ---------------------------------------------------------------- where

@@ -67,6 +67,7 @@ class ClassFacts:
     # self.attr = <__init__ parameter>: the parameter's name (a submodule a builder passes in)
     attr_params: dict[str, str] = field(default_factory=dict)
     values: list[str] = field(default_factory=list)  # project names in class-level assignments (registries)
+    decorators: list[str] = field(default_factory=list)  # resolved dotted decorators (`dataclasses.dataclass`)
 
 
 @dataclass
@@ -82,6 +83,7 @@ class FileIndex:
     # (a dispatch table: reaching NAME reaches the functions it holds)
     registries: dict[str, list[str]] = field(default_factory=dict)
     syntax_error: tuple[int, int, str] | None = None
+    pytree: bool = False      # the file registers pytree nodes (output classes export as containers)
     # first line of each top-level statement, and of each statement in a top-level class body (keyed by
     # the class's position in the module body): lets positions be computed without parsing again
     starts: list[int] = field(default_factory=list)
@@ -206,7 +208,9 @@ class _Indexer(ast.NodeVisitor):
         if self.fn is not None or self.cls is not None:
             return  # nested classes are not indexed
         facts = ClassFacts(node.name, node.lineno,
-                           [self._res(dotted(b)) or "" for b in node.bases])
+                           [self._res(dotted(b)) or "" for b in node.bases],
+                           decorators=[self._res(dotted(d.func if isinstance(d, ast.Call) else d)) or ""
+                                       for d in node.decorator_list])
         self.ix.classes[node.name] = facts
         self.cls = facts
         self.generic_visit(node)
@@ -624,6 +628,7 @@ def index_source(path: str, source: bytes | str, module: str | None = None) -> F
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             ix.functions.setdefault(node.name, FunctionFacts(node.name, node.lineno))
     _Indexer(ix, package).visit(tree)
+    ix.pytree = (b"register_pytree_node" if isinstance(source, bytes) else "register_pytree_node") in source
     for name in _import_fallbacks(tree):
         ix.functions.pop(name, None)  # the imported name is what runs; the def is for old versions
     return ix
@@ -668,6 +673,10 @@ class ProjectIndex:
     guard_functions: dict[str, str] = field(default_factory=dict)   # dotted guard wrapper -> the guard it returns
     size_functions: set[str] = field(default_factory=set)   # functions returning sizes read from a tensor
     alias_overrides: dict[str, dict[str, str]] = field(default_factory=dict)  # path -> import alias -> canonical
+    # output classes: dotted class -> "dict" | "dict-pytree" | "dataclass" | "namedtuple" (what forward hands out
+    # when it returns one; a dict subclass in a file that registers pytree nodes exports as a container)
+    output_classes: dict[str, str] = field(default_factory=dict)
+    entry_classes: set[str] = field(default_factory=set)   # loadable models and configured entry modules
     canonical: object = None     # the name canonicaliser (re-exports), for the engine
 
     def file_reach(self, path: str) -> dict[str, Reach]:
@@ -738,10 +747,13 @@ def build_project(files: dict[str, FileIndex], module_bases=(), entry_modules=()
     # classes a builder constructs and passes into another module's constructor are submodules too
     proj.submodule_classes |= {t for ts in param_types.values() for t in ts if t in proj.module_classes}
     proj.submodule_classes -= {canon(t) for ix in files.values() for t, _ in ix.captured}  # captured directly too
+    # a loadable model (a subclass of a project base that defines `from_pretrained`/`from_config`) is
+    # what users load and capture whole, even when a bigger model also holds it as a submodule
     entries = set(entry_modules)
-    if entries:
-        proj.submodule_classes -= {n for n in proj.module_classes
-                                   if n in entries or n.rsplit(".", 1)[-1] in entries}
+    proj.entry_classes = {n for n in proj.module_classes
+                          if n in entries or n.rsplit(".", 1)[-1] in entries or _loadable(n, classes, canon)}
+    proj.submodule_classes -= proj.entry_classes
+    proj.output_classes = _output_classes(classes, canon)
 
     def method_owner(cls_name: str, meth: str, seen=None) -> tuple[str, FileIndex, FunctionFacts] | None:
         seen = seen or set()
@@ -949,6 +961,42 @@ class _Canonical:
             if name in self.modules:
                 return None
         return None
+
+
+_LOADERS = ("from_pretrained", "from_config")
+_DICT_BASES = {"collections.OrderedDict", "typing.OrderedDict", "dict", "typing.Dict", "builtins.dict",
+               "collections.UserDict"}
+
+
+def _ancestors(name: str, classes, canon) -> list[str]:
+    """`name` and its project base classes, nearest first (each once)."""
+    out, todo = [], [name]
+    while todo:
+        c = todo.pop(0)
+        if c in out or c not in classes:
+            continue
+        out.append(c)
+        todo.extend(canon(b) for b in classes[c][1].bases)
+    return out
+
+
+def _loadable(name: str, classes, canon) -> bool:
+    return any(m in classes[a][1].methods for a in _ancestors(name, classes, canon)[1:] for m in _LOADERS)
+
+
+def _output_classes(classes, canon) -> dict[str, str]:
+    """Classes a forward may return whole: dataclasses, namedtuples and dict subclasses (ModelOutput)."""
+    out: dict[str, str] = {}
+    for name, (ix, c) in classes.items():
+        chain = _ancestors(name, classes, canon)
+        bases = {canon(b) for a in chain for b in classes[a][1].bases}
+        if bases & _DICT_BASES:
+            out[name] = "dict-pytree" if any(classes[a][0].pytree for a in chain) else "dict"
+        elif "dataclasses.dataclass" in c.decorators:
+            out[name] = "dataclass"
+        elif bases & {"typing.NamedTuple"}:
+            out[name] = "namedtuple"
+    return out
 
 
 def _constructor_arguments(classes, functions, canon) -> dict[tuple[str, str], set[str]]:
