@@ -270,7 +270,7 @@ def derive(indexes: dict[str, FileIndex], module_bases: tuple[str, ...],
     project = build_project(prepared, module_bases, entry_modules)
     out = Derived(frozenset(project.module_classes), frozenset(project.submodule_classes),
                   frozenset(project.tuple_output_classes),
-                  frozenset(f"{w}={g}" for w, g in project.guard_functions.items()),
+                  frozenset(f"{w}={g}" for w, gs in project.guard_functions.items() for g in gs),
                   frozenset(project.size_functions),
                   frozenset(f"{c}={k}" for c, k in project.output_classes.items()),
                   frozenset(project.entry_classes))

@@ -542,11 +542,13 @@ def guard_targets(node: cst.CSTNode, ctx: FileContext) -> tuple[frozenset[str], 
         # training-mode code is not run when the model is captured in eval mode (trace, export,
         # compile); TorchScript compiles both branches whatever the mode, so script still applies
         return frozenset({"trace", "export", "compile"}), frozenset()
-    if isinstance(node, cst.Call) and not node.args:
+    if isinstance(node, cst.Call):
         name = ctx.qualified(node.func) or ""
-        if name not in GUARDS:  # `pkg._is_tracing()` wraps `torch._C._get_tracing_state()` in another file
-            name = next((g for g in GUARDS if f"{name}={g}" in ctx.guard_functions), name)
-        true_under = GUARDS.get(name)
+        true_under = GUARDS.get(name) if not node.args else None
+        if true_under is None and name:
+            # `pkg.is_tracing(x)` ors `torch.jit.is_tracing()` and `torch.compiler.is_compiling()` in another file
+            hits = [GUARDS[g] for g in GUARDS if f"{name}={g}" in ctx.guard_functions]
+            true_under = frozenset().union(*hits) if hits else None
         if true_under is not None:
             return ALL - true_under, true_under
         wrapped = _guard_wrapper(node.func, ctx)
@@ -556,12 +558,26 @@ def guard_targets(node: cst.CSTNode, ctx: FileContext) -> tuple[frozenset[str], 
         left = guard_targets(node.left, ctx)
         right = guard_targets(node.right, ctx)
         if isinstance(node.operator, cst.And):
+            # `torch.jit.is_tracing() and isinstance(x, torch.Tensor)` with `x` a tensor: the check is
+            # always true, so the test is the guard alone (its else branch too)
+            if left is not None and _tensor_check(node.right, ctx):
+                return left
+            if right is not None and _tensor_check(node.left, ctx):
+                return right
             body = (left[0] if left else frozenset()) | (right[0] if right else frozenset())
             return (body, frozenset()) if body else None
         if isinstance(node.operator, cst.Or):
             other = (left[1] if left else frozenset()) | (right[1] if right else frozenset())
             return (frozenset(), other) if other else None
     return None
+
+
+def _tensor_check(node: cst.CSTNode, ctx: FileContext) -> bool:
+    """`isinstance(x, torch.Tensor)` on a value the kind analysis knows is a tensor: always true."""
+    if not (isinstance(node, cst.Call) and len(node.args) == 2 and isinstance(node.func, cst.Name)
+            and node.func.value == "isinstance" and ctx.is_builtin("isinstance")):
+        return False
+    return ctx.qualified(node.args[1].value) == "torch.Tensor" and ctx.kind(node.args[0].value) == Kind.TENSOR
 
 
 def _guard_wrapper(func: cst.CSTNode, ctx: FileContext) -> cst.CSTNode | None:

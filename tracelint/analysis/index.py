@@ -49,7 +49,7 @@ class FunctionFacts:
     # (`.shape`, tensor methods, torch functions), "f" tested for truth or compared with a string
     # (a Python flag), "s" like a container (unpacked, iterated, `len()`, dict methods, string keys)
     param_uses: dict[str, str] = field(default_factory=dict)
-    guard: str = ""                 # a one-line guard wrapper: the guard call it returns (`torch.jit.is_tracing`)
+    guard: str = ""                 # a guard wrapper: the calls it returns or-ed, "|"-separated (`torch.jit.is_tracing`)
     returns_size: bool = False      # some return hands out sizes read from a tensor (`return [c, h, w]`)
     returns_calls: list[str] = field(default_factory=list)   # functions whose result is returned as is
     # constructor calls' arguments that are themselves constructed objects or parameters:
@@ -271,11 +271,42 @@ class _Indexer(ast.NodeVisitor):
     visit_AsyncFunctionDef = visit_FunctionDef
 
     def _guard(self, node) -> str:
-        """`def _is_tracing(): return torch._C._get_tracing_state()`: the no-argument call it returns."""
-        body = [s for s in node.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
-        if len(body) == 1 and isinstance(body[0], ast.Return) and isinstance(body[0].value, ast.Call) \
-                and not body[0].value.args and not node.args.args:
-            return self._res(dotted(body[0].value.func)) or ""
+        """A guard wrapper: every `return` hands out calls or-ed together (`return torch._C._get_tracing_state()`,
+        `return is_compiling() or torch.jit.is_tracing()`, a local `flag = a() or b(); flag |= c(x); return flag`)
+        or a constant False (the `except` fallback). The wrapper is true when one of them is: "|"-joined names."""
+        returns, assigns = [], {}
+        for n in _walk_function(node):
+            if isinstance(n, ast.Return):
+                returns.append(n.value)
+            elif isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
+                assigns.setdefault(n.targets[0].id, []).append(n.value)
+            elif isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name) and isinstance(n.op, ast.BitOr):
+                assigns.setdefault(n.target.id, []).append(n.value)
+            elif isinstance(n, (ast.AnnAssign, ast.AugAssign)) and isinstance(getattr(n, "target", None), ast.Name):
+                assigns.setdefault(n.target.id, []).append(None)   # any other update: not a guard
+        members: list[str] = []
+
+        def collect(e, depth: int = 0) -> bool:
+            if e is None or depth > 4:
+                return False
+            if isinstance(e, ast.Constant):
+                return e.value is False or e.value is None
+            if isinstance(e, ast.BoolOp) and isinstance(e.op, ast.Or):
+                return all(collect(v, depth) for v in e.values)
+            if isinstance(e, ast.BinOp) and isinstance(e.op, ast.BitOr):
+                return collect(e.left, depth) and collect(e.right, depth)
+            if isinstance(e, ast.Call):
+                name = self._res(dotted(e.func))
+                if name:
+                    members.append(name)
+                    return True
+                return False
+            if isinstance(e, ast.Name) and e.id in assigns:
+                return all(collect(v, depth + 1) for v in assigns[e.id])
+            return False
+
+        if returns and all(collect(r) for r in returns) and members:
+            return "|".join(dict.fromkeys(members))
         return ""
 
     def _use(self, node: ast.AST, letter: str) -> None:
@@ -634,6 +665,17 @@ def index_source(path: str, source: bytes | str, module: str | None = None) -> F
     return ix
 
 
+def _walk_function(node: ast.AST):
+    """The nodes of a function's body, nested functions and classes left out."""
+    todo = list(node.body)
+    while todo:
+        n = todo.pop()
+        yield n
+        for c in ast.iter_child_nodes(n):
+            if not isinstance(c, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+                todo.append(c)
+
+
 def _import_fallbacks(tree: ast.Module) -> set[str]:
     """`try: from torch import _assert` / `except ImportError: def _assert(...)`: the fallback's names."""
     out: set[str] = set()
@@ -670,7 +712,7 @@ class ProjectIndex:
     # module classes whose forward returns a tuple or a structure (an output object, a dict): their
     # call's result is not one tensor
     tuple_output_classes: set[str] = field(default_factory=set)
-    guard_functions: dict[str, str] = field(default_factory=dict)   # dotted guard wrapper -> the guard it returns
+    guard_functions: dict[str, set[str]] = field(default_factory=dict)   # dotted guard wrapper -> the calls it ors
     size_functions: set[str] = field(default_factory=set)   # functions returning sizes read from a tensor
     alias_overrides: dict[str, dict[str, str]] = field(default_factory=dict)  # path -> import alias -> canonical
     # output classes: dotted class -> "dict" | "dict-pytree" | "dataclass" | "namedtuple" (what forward hands out
@@ -800,16 +842,23 @@ def build_project(files: dict[str, FileIndex], module_bases=(), entry_modules=()
     for ix in files.values():  # one-line guard wrappers (`def _is_tracing(): return torch._C._get_tracing_state()`)
         for f in ix.functions.values():
             if f.guard:
-                proj.guard_functions[f"{ix.module}.{f.qualname}"] = canon(f.guard)
+                proj.guard_functions[f"{ix.module}.{f.qualname}"] = {canon(g) for g in f.guard.split("|")}
         overrides = {k: c for k, v in ix.aliases.items() if (c := canon(v)) != v}
         if overrides:
             proj.alias_overrides[ix.path] = overrides
-    for w, g in list(proj.guard_functions.items()):   # wrappers of wrappers: to the guard at the end
-        seen = {w}
-        while g in proj.guard_functions and g not in seen:
-            seen.add(g)
-            g = proj.guard_functions[g]
-        proj.guard_functions[w] = g
+    raw = dict(proj.guard_functions)
+    for w in raw:   # wrappers of wrappers: to the calls at the end
+        final: set[str] = set()
+        todo, seen = list(raw[w]), {w}
+        while todo:
+            g = todo.pop()
+            if g in raw:
+                if g not in seen:
+                    seen.add(g)
+                    todo.extend(raw[g])
+            else:
+                final.add(g)
+        proj.guard_functions[w] = final
 
     queue: deque[tuple[FileIndex, FunctionFacts, str, str, str | None]] = deque()
 
