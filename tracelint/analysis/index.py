@@ -658,7 +658,10 @@ def index_source(path: str, source: bytes | str, module: str | None = None) -> F
             ix.classes.setdefault(node.name, ClassFacts(node.name, node.lineno))
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             ix.functions.setdefault(node.name, FunctionFacts(node.name, node.lineno))
-    _Indexer(ix, package).visit(tree)
+    try:
+        _Indexer(ix, package).visit(tree)
+    except RecursionError:   # a generated file nested deeper than Python's stack: not analysable
+        return FileIndex(path=path, module=module, syntax_error=(1, 1, "too deeply nested to analyse"))
     ix.pytree = (b"register_pytree_node" if isinstance(source, bytes) else "register_pytree_node") in source
     for name in _import_fallbacks(tree):
         ix.functions.pop(name, None)  # the imported name is what runs; the def is for old versions

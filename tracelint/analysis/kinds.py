@@ -209,7 +209,12 @@ class KindEvaluator:
         if isinstance(node, cst.UnaryOperation):
             return self.kind(node.expression)
         if isinstance(node, cst.BooleanOperation):
-            return join([self.kind(node.left), self.kind(node.right)])
+            left = self.kind(node.left)
+            if left == Kind.SHAPE and isinstance(node.left, cst.Comparison):
+                # `n > 1 and flag`: the size comparison is converted to a Python bool right here (the
+                # finding is there); what flows on is `flag`, or the frozen example's answer
+                left = Kind.PYTHON
+            return join([left, self.kind(node.right)])
         if isinstance(node, cst.Comparison):
             ops = node.comparisons
             if all(isinstance(c.operator, (cst.Is, cst.IsNot)) for c in ops):
