@@ -48,6 +48,7 @@ class AttrFact:
     ctor: str = ""                 # resolved constructor name (torch.nn.ModuleList, numpy.array, ...)
     node: cst.CSTNode | None = None
     optional: bool = False
+    alternatives: tuple[str, ...] = ()   # other constructors `__init__` assigns in other branches
 
 
 @dataclass
@@ -641,6 +642,9 @@ def class_state(node: cst.ClassDef, is_module: bool, ctx: FileContext) -> ClassS
                         old = state.attrs.get(tgt.attr.value)
                         if old is not None and old.optional:
                             fact.optional = True
+                        if old is not None and old.kind == Kind.MODULE and fact.kind == Kind.MODULE:
+                            # `self.norm = AdaNormZero(...)` in one branch, `nn.LayerNorm(...)` in another
+                            fact.alternatives = tuple(dict.fromkeys((*old.alternatives, old.ctor)))
                         if tgt.attr.value in state.constants:
                             fact.kind = Kind.PYTHON
                         state.attrs[tgt.attr.value] = fact

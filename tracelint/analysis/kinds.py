@@ -328,10 +328,11 @@ class KindEvaluator:
             if base == Kind.SELF:
                 if ctx.self_attr_kind(meth) == Kind.MODULE:
                     fact = ctx.attr_fact(meth)
-                    if fact is not None and fact.ctor in TUPLE_MODULES:
+                    ctors = (fact.ctor, *fact.alternatives) if fact is not None else ()
+                    if ctors and all(c in TUPLE_MODULES for c in ctors):
                         return Kind.TENSORS  # (output, state) tuples: unpacking them is fine
-                    if fact is not None and fact.ctor in ctx.tuple_output_classes:
-                        return Kind.UNKNOWN  # a project module's tuple: its elements may be anything
+                    if any(c in TUPLE_MODULES or c in ctx.tuple_output_classes for c in ctors):
+                        return Kind.UNKNOWN  # a tuple (from some constructor): its elements may be anything
                     return Kind.TENSOR  # self.submodule(x): the submodule's forward output
                 return ctx.method_return_kind(meth)
             if base == Kind.TENSORS and meth in ("index", "count"):
