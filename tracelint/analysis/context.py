@@ -302,6 +302,9 @@ class FileContext:
                 target = cls.methods[func.attr.value]
                 qual = f"{cls.name}.{func.attr.value}"
                 skip_self = True
+            elif cls is not None:
+                self._record_submodule_call(call, func.attr.value)
+                return
         elif isinstance(func, cst.Name) and func.value in self.functions and not any(
                 func.value in f.env for f in self.frames):
             target = self.functions[func.value]
@@ -320,6 +323,20 @@ class FileContext:
         if full is not None and full in self.external_params:
             # a helper in another file of the project: its kinds go back to the engine
             self._record_args(call, list(self.external_params[full]), self.outgoing.setdefault(full, {}))
+
+    def _record_submodule_call(self, call: cst.Call, attr: str) -> None:
+        """`self.downsample(x, (h, w))` where `self.downsample` is built from one class of this file: the
+        argument kinds reach that class's forward (a size passed down stays a traced size)."""
+        fact = self.attr_fact(attr)
+        prefix = f"{self.index.module}."
+        if fact is None or fact.kind != Kind.MODULE or fact.alternatives or not fact.ctor.startswith(prefix):
+            return
+        facts = self.index.classes.get(fact.ctor[len(prefix):])
+        fwd = facts.methods.get("forward") if facts is not None else None
+        if fwd is None:
+            return
+        params = [p.name for p in fwd.params if p.kind == "positional"][1:]
+        self._record_args(call, params, self.callsite.setdefault(f"{facts.name}.forward", {}))
 
     def _record_args(self, call: cst.Call, params: list[str], seen: dict[str, Kind]) -> None:
         for i, arg in enumerate(call.args):
