@@ -380,8 +380,9 @@ class FileContext:
                 if excl and excl[0] and reach.role == "helper" and qual not in self.incoming:
                     self.excluded.append((excl[0], f"only called where {excl[1]}"))
                 if reach.excluded:
-                    self.excluded.append((frozenset(reach.excluded),
-                                          "a decorator's wrapper: TorchScript compiles the undecorated function"))
+                    why = ("a property: TorchScript compiles it with the module" if reach.via.endswith("(property)")
+                           else "a decorator's wrapper: TorchScript compiles the undecorated function")
+                    self.excluded.append((frozenset(reach.excluded), why))
             elif cls is not None and cls.is_module and name == "__init__":
                 frame = Frame(qual, "init", fn, cls=cls, analysed=False)  # set-up code, not captured
                 self._bind_params(frame, fn, tensor_default=False)

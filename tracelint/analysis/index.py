@@ -897,6 +897,14 @@ def build_project(files: dict[str, FileIndex], module_bases=(), entry_modules=()
                 add(ix, f, "forward", f"{c.name}.forward", name)
             elif EXPORT_DECORATOR in decos:
                 add(ix, f, "export", f"{c.name}.{m}", name)
+        if is_mod:
+            # torch.jit.script compiles a module's properties too, those it inherits from mixins included;
+            # the tracers only run the ones forward reads
+            for a in _ancestors(name, classes, canon):
+                aix, ac = classes[a]
+                for m, f in ac.methods.items():
+                    if "property" in f.decorators or "builtins.property" in f.decorators:
+                        add(aix, f, "export", f"{c.name}.{m} (property)", a, ("trace", "export", "compile"))
     for name, (ix, f) in functions.items():
         for d in f.decorators:
             if d in SCRIPT_DECORATORS:
