@@ -88,9 +88,14 @@ def test_cross_file_bases_helpers_and_submodules(tmp_path):
 
 def test_single_file_keeps_in_file_facts(tmp_path):
     root = make(tmp_path, PROJECT)
-    report = lint_paths([str(root / "zoo" / "model.py")], Config(select=("TL201",), jobs=1))
-    # Block lives in another file that was not linted: Inner/Net are not known modules
-    assert report.diagnostics == []
+    alone = lint_paths([str(root / "zoo" / "model.py")], Config(select=("TL201",), jobs=1), project=False)
+    # without its project, Block lives in a file nobody indexed: Inner/Net are not known modules
+    assert alone.diagnostics == []
+    # in its project (the default), the file's findings are those of the whole-tree run
+    whole = lint_paths([str(root)], Config(select=("TL201",), jobs=1))
+    in_project = lint_paths([str(root / "zoo" / "model.py")], Config(select=("TL201",), jobs=1))
+    assert in_project.diagnostics and in_project.diagnostics == [
+        d for d in whole.diagnostics if d.path.endswith("zoo/model.py")]
 
 
 def test_jit_export_script_decorator_and_captured_functions(tmp_path):

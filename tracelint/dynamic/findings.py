@@ -123,8 +123,16 @@ def build(unexplained: list[Event], run_targets: tuple[str, ...], fallback_displ
             code=code, name=_NAMES[code], message=_message(code, group), severity=Severity.ERROR,
             effects=_effects(code, group, run_targets),
             scope=scope_of(first.path, line) if first.path else "",
-            help=_help(code), source_line=src, verdict="confirmed", evidence=tuple(evidence)))
+            help=_help(code), source_line=src, verdict="confirmed", evidence=tuple(evidence),
+            short=_short(code)))
     return out
+
+
+def _short(code: str) -> str:
+    from tracelint.rules import all_rules
+
+    rule = all_rules().get(code)
+    return rule.short_message if rule is not None else ""
 
 
 def _help(code: str) -> str:
