@@ -109,13 +109,31 @@ def finish(zoo: str, model: str, runs: str, reply: dict | None) -> dict:
     return record
 
 
+def model_patterns(text: str) -> list[str]:
+    """`--models` globs, comma-separated; `@FILE` reads one glob per line (`#` comments allowed)."""
+    out: list[str] = []
+    for part in text.split(","):
+        part = part.strip()
+        if part.startswith("@"):
+            with open(part[1:]) as fh:
+                out += [line.split("#")[0].strip() for line in fh if line.split("#")[0].strip()]
+        elif part:
+            out.append(part)
+    return out
+
+
+def matches(zoo: str, name: str, pattern: str) -> bool:
+    """A glob with a `/` matches `zoo/name` (exact per zoo), one without matches the name in any zoo."""
+    return any(fnmatch.fnmatch(f"{zoo}/{name}" if "/" in p else name, p) for p in model_patterns(pattern))
+
+
 def collect(zoos: list[str], runs: str, *, pattern: str | None = None, jobs: int = 2, timeout: float = 1200,
             memory_mb: int = 8000, step_seconds: float = 600, force: bool = False, log=print) -> dict:
     todo = []
     for zoo in zoos:
         names = list_models(zoo)
         if pattern:
-            names = [n for n in names if any(fnmatch.fnmatch(n, p) for p in pattern.split(","))]
+            names = [n for n in names if matches(zoo, n, pattern)]
         for name in names:
             path = record_path(runs, zoo, name)
             if not force and os.path.exists(path):

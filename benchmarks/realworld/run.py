@@ -89,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
 
     def collect_options(p):
         p.add_argument("--zoo", default=",".join(ALL_ZOOS), help="zoos to run (default: all four)")
-        p.add_argument("--models", help="only model ids matching these globs (comma-separated)")
+        p.add_argument("--models", help="only models matching these globs (comma-separated; `zoo/name` globs match "
+                       "one zoo; @FILE reads one glob per line, e.g. @benchmarks/realworld/data/subset.txt)")
         p.add_argument("--runs", default=runs_default, help="per-model records (default: %(default)s)")
         p.add_argument("--jobs", "-j", type=int, default=2)
         p.add_argument("--timeout", type=float, default=1500, help="seconds per model (default: %(default)s)")
