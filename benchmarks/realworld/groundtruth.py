@@ -82,7 +82,7 @@ def load_records(runs: str) -> list[dict]:
 
 
 def build(runs: str, collection: dict | None = None) -> tuple[dict, dict]:
-    records = [r for r in load_records(runs) if r.get("id")]
+    records = [r for r in load_records(runs) if r.get("id") and r.get("finished_any")]   # not one still running
     model_ids = sorted(r["id"] for r in records)
     index = {m: i for i, m in enumerate(model_ids)}
     lines: dict[tuple[str, int, str], dict] = {}
