@@ -121,6 +121,10 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--baseline", help="a previous results.json: print what appeared and vanished")
         p.add_argument("--diff-limit", type=int, default=40, help="findings listed per group in diff mode")
         p.add_argument("--markdown", action="store_true", help="print the tables as Markdown")
+        p.add_argument("--lint-jobs", type=int, default=1, help="libraries linted at once (default: %(default)s)")
+        p.add_argument("--reuse-lint", action="store_true",
+                       help="reuse the lint reports of the same committed tracelint and paths (re-score a new "
+                            "ground truth without linting again)")
 
     score_options(sub.add_parser("score", help="run tracelint on the installed libraries and score it"))
     p = sub.add_parser("all", help="setup, collect, score")

@@ -24,6 +24,8 @@ Figures per library:
 from __future__ import annotations
 
 import bisect
+import concurrent.futures
+import hashlib
 import json
 import os
 import shlex
@@ -142,7 +144,30 @@ def tracelint_identity(command: list[str]) -> dict:
                 dirty = subprocess.run(["git", "-C", where, "status", "--porcelain", "--", "."],
                                        capture_output=True, text=True).stdout.strip()
                 info["commit"] = head.stdout.strip() + ("+dirty" if dirty else "")
+                tree = subprocess.run(["git", "-C", where, "rev-parse", "HEAD:./"], capture_output=True, text=True)
+                if tree.returncode == 0 and not dirty:
+                    info["tree"] = tree.stdout.strip()[:12]   # the package's own source: the lint cache key
     return info
+
+
+def cached_lint(command: list[str], extra: list[str], root: str, paths: list[str], identity: dict,
+                cache_dir: str | None) -> tuple[dict, float]:
+    """Run tracelint, or reuse the report of the same command, package source tree and paths (`--reuse-lint`: to
+    re-score a new ground truth without linting again; never for a tool with uncommitted changes)."""
+    key = hashlib.sha256(json.dumps([command, extra, root, paths, identity.get("tree"),
+                                     identity.get("version")]).encode()).hexdigest()[:20]
+    reusable = cache_dir and identity.get("tree")
+    path = os.path.join(cache_dir, key + ".json") if reusable else None
+    if path and os.path.exists(path):
+        with open(path) as fh:
+            saved = json.load(fh)
+        return saved["report"], saved["seconds"]
+    report, seconds = run_tracelint(command, extra, root, paths)
+    if path:
+        os.makedirs(cache_dir, exist_ok=True)
+        with open(path, "w") as fh:
+            json.dump({"report": report, "seconds": seconds}, fh)
+    return report, seconds
 
 
 def run_tracelint(command: list[str], extra: list[str], root: str, paths: list[str]) -> tuple[dict, float]:
@@ -419,6 +444,7 @@ def main(args) -> int:
                         "date": time.strftime("%Y-%m-%d %H:%M"), "matching": "+-1 line around the finding's span"},
                "models": models_ran(truth), "libraries": {}}
     roots = {}
+    plans = []
     for lib in libraries:
         venv = LIBRARY_VENV.get(lib)
         if venv is None:
@@ -427,8 +453,17 @@ def main(args) -> int:
             if venv not in roots:
                 roots[venv] = site_packages(venv)
             root = roots[venv]
-        paths = lint_paths(lib, truth, coverage, root)
-        report, seconds = run_tracelint(command, extra, root, paths)
+        plans.append((lib, root, lint_paths(lib, truth, coverage, root)))
+    identity = results["meta"]["tracelint"]
+    cache_dir = os.path.join(os.path.dirname(os.path.abspath(args.output)), "lint-cache")
+
+    def lint(plan):
+        lib, root, paths = plan
+        return cached_lint(command, extra, root, paths, identity, cache_dir if args.reuse_lint else None)
+
+    with concurrent.futures.ThreadPoolExecutor(max(1, args.lint_jobs)) as pool:
+        reports = list(pool.map(lint, plans))
+    for (lib, root, paths), (report, seconds) in zip(plans, reports):
         findings = report["findings"]
         files = python_files(root, paths)
         metrics, rows, misses = score_library(lib, findings, truth, coverage, root, files)

@@ -82,9 +82,10 @@ def spec(name: str) -> ModelSpec:
         def pair(b, hw, seed):
             g.manual_seed(seed)
             return Inputs(args=(torch.rand(b, 3, *hw, generator=g), torch.rand(b, 3, *hw, generator=g)))
-        example = pair(2, (64, 64), 0)
-        variants = {"batch1": pair(1, (64, 64), 1), "batch3": pair(3, (64, 64), 2),
-                    "size": pair(2, (96, 80), 4), "values": pair(2, (64, 64), 3)}
+        # RAFT's correlation pyramid needs feature maps of at least 16x16: images of 128 and more
+        example = pair(2, (128, 128), 0)
+        variants = {"batch1": pair(1, (128, 128), 1), "batch3": pair(3, (128, 128), 2),
+                    "size": pair(2, (144, 160), 4), "values": pair(2, (128, 128), 3)}
         return ModelSpec(sid, "torchvision", _builder(name), example, variants)
     if kind == "video":
         example, variants = videos(**_VIDEO.get(name, dict(frames=8, size=(64, 64), other_frames=12)))
