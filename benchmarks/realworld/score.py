@@ -482,7 +482,8 @@ def main(args) -> int:
     tool = meta["tracelint"]
     print(f"tracelint {tool.get('version')} ({tool.get('commit', 'no git commit')}) vs ground truth "
           f"{truth['meta'].get('harness_commit')}; libraries: "
-          + "; ".join(", ".join(f"{k} {v}" for k, v in vers.items()) for vers in truth["meta"]["versions"].values()))
+          + "; ".join(dict.fromkeys(", ".join(f"{k} {v}" for k, v in vers.items())
+                                    for vers in truth["meta"]["versions"].values())))
     print(table(results, args.markdown))
     print()
     print(kind_table(results))
