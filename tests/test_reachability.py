@@ -202,3 +202,29 @@ def test_submodule_outputs_tuple_vs_tensor(tmp_path):
         """})
     got = lint_paths([str(root)], Config(select=("TL2",), targets=("trace",), jobs=1)).diagnostics
     assert [(d.line, d.code) for d in got] == [(18, "TL201")]
+
+
+def test_known_library_bases_are_modules_without_reading_site_packages(tmp_path):
+    root = make(tmp_path, {"m.py": """
+        import transformers
+        from diffusers import ModelMixin
+        from lightning import LightningModule as LM
+        from somelib import Unknown
+
+        class Text(transformers.PreTrainedModel):
+            def forward(self, x):
+                return x.sum().item()
+
+        class Image(ModelMixin):
+            def forward(self, x):
+                return x.sum().item()
+
+        class Lit(LM):
+            def forward(self, x):
+                return x.sum().item()
+
+        class Other(Unknown):
+            def forward(self, x):
+                return x.sum().item()
+        """})
+    assert sorted(line for _, line in found(root)) == [8, 12, 16]
