@@ -35,8 +35,9 @@ class Diagnostic:
     help: str = ""
     source_line: str = ""
     confidence: str = "high"
-    verdict: str | None = None          # confirmed | not-reproduced | not-reached (dynamic checker)
+    verdict: str | None = None          # dynamic checker: confirmed | not-reproduced | not-checked | not-reached
     evidence: tuple[str, ...] = ()
+    verdicts: tuple[tuple[str, str], ...] = ()   # the verdict per target; `verdict` is their summary
 
     @property
     def effect_map(self) -> dict[str, Effect]:
@@ -80,6 +81,7 @@ class Diagnostic:
         }
         if self.verdict is not None:
             data["verdict"] = self.verdict
+            data["verdicts"] = dict(self.verdicts)
             data["evidence"] = list(self.evidence)
         return data
 
