@@ -19,7 +19,7 @@ ALL_TARGETS = Config(targets=TARGETS, select=("ALL",))  # opt-in rules included
 
 def lint_snippet(code: str, select: tuple[str, ...] = (), targets=TARGETS, filename: str = "snippet.py"):
     config = Config(targets=tuple(targets), select=tuple(select))
-    return lint_source(textwrap.dedent(code).lstrip("\n"), filename, config).diagnostics
+    return lint_source(textwrap.dedent(code).lstrip("\n"), filename, config, project=False).diagnostics
 
 
 def findings(code: str, select: tuple[str, ...] = (), targets=TARGETS) -> list[tuple[int, int, str]]:

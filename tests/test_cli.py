@@ -129,6 +129,15 @@ def test_statistics(tree):
     assert p.stdout.split() == ["2", "TL201", "tensor-to-python"]
 
 
+def test_statistics_sorted_by_count_then_code(tree):
+    (tree / "more.py").write_text(HAZARD.replace("s = x.sum().item()", "s = len(x)\n        t = len(x)\n        u = len(x)"))
+    p = run("--statistics", ".", cwd=tree)
+    rows = [line.split() for line in p.stdout.splitlines()]
+    assert [r[1] for r in rows] == ["TL203", "TL201"] and [int(r[0]) for r in rows] == [3, 1]
+    data = json.loads(run("--statistics", "--format", "json", ".", cwd=tree).stdout)
+    assert [(r["code"], r["count"]) for r in data] == [("TL203", 3), ("TL201", 1)]
+
+
 def test_exclude_and_default_excludes(tree):
     venv = tree / ".venv" / "lib"
     venv.mkdir(parents=True)
@@ -164,8 +173,10 @@ def test_rules_and_rule_commands():
 def test_version_and_help():
     p = run("--version")
     assert p.returncode == 0 and "0." in p.stdout
-    h = run("--help")
+    h = run("check", "--help")
     assert "--target" in h.stdout and "--stdin-filename" in h.stdout
+    top = run("--help")
+    assert top.returncode == 0 and all(c in top.stdout for c in ("check", "rules", "rule", "confirm"))
 
 
 def test_color_only_on_a_tty_or_when_forced(tree):

@@ -67,14 +67,16 @@ def test_unreadable_file_is_an_error_and_the_run_goes_on(tmp_path):
 def test_unreadable_file_as_root(tmp_path, monkeypatch):
     (tmp_path / "m.py").write_text(HAZARD)
     (tmp_path / "gone.py").write_text(HAZARD)
-    real = engine.Path.read_bytes
+    import builtins
 
-    def deny(self):
-        if self.name == "gone.py":
-            raise PermissionError(13, "Permission denied", str(self))
-        return real(self)
+    from tracelint import project
 
-    monkeypatch.setattr(engine.Path, "read_bytes", deny)
+    def deny(file, *args, **kwargs):
+        if str(file).endswith("gone.py"):
+            raise PermissionError(13, "Permission denied", str(file))
+        return builtins.open(file, *args, **kwargs)
+
+    monkeypatch.setattr(project, "open", deny, raising=False)
     report = lint_paths([str(tmp_path)], Config(jobs=1))
     assert any("gone.py" in e and "Permission denied" in e for e in report.errors)
     assert [os.path.basename(d.path) for d in report.diagnostics] == ["m.py"]
@@ -90,7 +92,7 @@ def test_files_without_module_code_are_not_parsed_by_libcst(tmp_path, monkeypatc
     (tmp_path / "train.py").write_text("def train(x):\n    return x.sum().item()\n")
     calls = []
     real = cst.parse_module
-    monkeypatch.setattr(engine.cst, "parse_module", lambda src: calls.append(1) or real(src))
+    monkeypatch.setattr(cst, "parse_module", lambda src: calls.append(1) or real(src))
     assert lint_paths([str(tmp_path)], Config(jobs=1)).diagnostics == []
     assert calls == []
 

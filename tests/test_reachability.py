@@ -88,9 +88,14 @@ def test_cross_file_bases_helpers_and_submodules(tmp_path):
 
 def test_single_file_keeps_in_file_facts(tmp_path):
     root = make(tmp_path, PROJECT)
-    report = lint_paths([str(root / "zoo" / "model.py")], Config(select=("TL201",), jobs=1))
-    # Block lives in another file that was not linted: Inner/Net are not known modules
-    assert report.diagnostics == []
+    alone = lint_paths([str(root / "zoo" / "model.py")], Config(select=("TL201",), jobs=1), project=False)
+    # without its project, Block lives in a file nobody indexed: Inner/Net are not known modules
+    assert alone.diagnostics == []
+    # in its project (the default), the file's findings are those of the whole-tree run
+    whole = lint_paths([str(root)], Config(select=("TL201",), jobs=1))
+    in_project = lint_paths([str(root / "zoo" / "model.py")], Config(select=("TL201",), jobs=1))
+    assert in_project.diagnostics and in_project.diagnostics == [
+        d for d in whole.diagnostics if d.path.endswith("zoo/model.py")]
 
 
 def test_jit_export_script_decorator_and_captured_functions(tmp_path):
@@ -197,3 +202,29 @@ def test_submodule_outputs_tuple_vs_tensor(tmp_path):
         """})
     got = lint_paths([str(root)], Config(select=("TL2",), targets=("trace",), jobs=1)).diagnostics
     assert [(d.line, d.code) for d in got] == [(18, "TL201")]
+
+
+def test_known_library_bases_are_modules_without_reading_site_packages(tmp_path):
+    root = make(tmp_path, {"m.py": """
+        import transformers
+        from diffusers import ModelMixin
+        from lightning import LightningModule as LM
+        from somelib import Unknown
+
+        class Text(transformers.PreTrainedModel):
+            def forward(self, x):
+                return x.sum().item()
+
+        class Image(ModelMixin):
+            def forward(self, x):
+                return x.sum().item()
+
+        class Lit(LM):
+            def forward(self, x):
+                return x.sum().item()
+
+        class Other(Unknown):
+            def forward(self, x):
+                return x.sum().item()
+        """})
+    assert sorted(line for _, line in found(root)) == [8, 12, 16]

@@ -14,7 +14,7 @@ from tracelint.diagnostics import Diagnostic, Report, RuleInfo, Severity
 from tracelint.reporters import FORMATS, render, summary
 from tracelint.reporters import full as full_format
 from tracelint.reporters import github as github_format
-from tracelint.targets import fail, ok, warn
+from tracelint.targets import TARGETS, fail, ok, warn
 
 SARIF_SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
 ANSI = "\x1b["
@@ -108,7 +108,14 @@ def test_text_one_line_per_finding_with_1_based_positions():
     assert first and second
     assert (first["path"], first["line"], first["col"], first["code"]) == ("src/model.py", "7", "13", "TL201")
     assert (second["path"], second["line"], second["col"], second["code"]) == ("src/other.py", "1", "1", "TL301")
-    assert first["msg"] == diag().message
+    assert first["msg"] == diag().message + " [trace]"      # no short message given: the message
+    short = LINE.match(render(report(diag(short="tensor to Python")), "text").rstrip("\n"))
+    assert short["msg"] == "tensor to Python [trace]"
+    # the bracket lists the selected targets that fail, then those that only warn
+    assert render(report(diag(short="s"), targets=TARGETS), "text").rstrip().endswith("s [trace, export; warns: compile]")
+    assert render(report(warning(short="w")), "text").rstrip().endswith(" w [warns: trace]")
+    tool = diag(code="TL000", name="syntax-error", short="syntax error: x")
+    assert render(report(tool), "text").rstrip().endswith("TL000 syntax error: x")
 
 
 def test_text_empty_report_prints_nothing():
@@ -129,7 +136,7 @@ def test_text_verdict_suffix_uses_first_evidence():
     assert "second item" not in lines[0]
     assert lines[1].endswith(" [not-reached]")
     plain = render(report(diag()), "text")
-    assert "[" not in plain.split("TL201", 1)[1].replace("`", "")
+    assert plain.rstrip().endswith("[trace]")
 
 
 def test_text_dynamic_table_only_when_present():
@@ -212,15 +219,18 @@ def test_full_caret_keeps_tabs_and_wide_characters_aligned():
 
 
 def test_full_help_and_effects_of_selected_targets_only():
-    out = render(report(diag()), "full")
-    help_line = next(line for line in out.splitlines() if "= help:" in line)
-    assert help_line.endswith("= help: Keep the value a tensor.")
-    effects = next(line for line in out.splitlines() if "= trace:" in line)
-    assert "trace: silently wrong: baked in as a constant" in effects
-    assert "script: ok" in effects
-    assert "export" not in effects and "compile" not in effects
-    everything = render(report(diag(), targets=("trace", "script", "export", "compile")), "full")
-    assert "compile: graph break" in everything
+    d = diag(short="tensor to Python", message="tensor to Python: trace: silently wrong — use instead: Keep the value a tensor.")
+    out = render(report(d), "full")
+    lines = out.splitlines()
+    assert lines[0] == render(report(d), "text").rstrip("\n")     # the same first line as text
+    help_lines = [line for line in lines if "= help:" in line]
+    assert len(help_lines) == 1 and help_lines[0].endswith("= help: Keep the value a tensor.")
+    assert out.count("Keep the value a tensor.") == 1              # each part once
+    assert [line.split("= ", 1)[1] for line in lines if " = trace" in line or " = script" in line] == [
+        "trace [fail]: silently wrong: baked in as a constant", "script [ok]"]
+    assert "export" not in out and "compile" not in out
+    everything = render(report(d, targets=("trace", "script", "export", "compile")), "full")
+    assert "compile [warn]: graph break" in everything
 
 
 def test_full_blank_line_between_findings_and_none_at_end():
@@ -410,7 +420,7 @@ def test_github_annotation_shape():
 
 
 def test_github_escapes_data_and_properties():
-    d = diag(path="odd,dir/a:b%.py", message="100% sure\r\nnext: a,b", help="")
+    d = diag(path="odd,dir/a:b%.py", message="100% sure\r\nnext: a,b", help="", effects=())
     line = render(report(d), "github").rstrip("\n")
     assert "\n" not in line and "\r" not in line
     cmd, props, data = _parse(line)

@@ -58,3 +58,19 @@ def test_unused_suppression_reported_only_when_selected():
     assert lint_line(line, select=("TL201", "TL002")) == [(7, 22, "TL002")]
     used = "s = x.sum().item()  # noqa: TL201"
     assert lint_line(used, select=("TL201", "TL002")) == []
+
+
+def test_ignore_file_with_codes():
+    code = "# tracelint: ignore-file[TL201]\n" + BASE.format(line="s = x.sum().item()")
+    assert findings(code) == []
+    code = "# tracelint: ignore-file[tensor-to-python, TL999]\n" + BASE.format(line="s = x.sum().item()")
+    assert findings(code) == []
+    code = "# tracelint: ignore-file[TL3]\n" + BASE.format(line="s = x.sum().item()")
+    assert findings(code) == [(9, 13, "TL201")]
+
+
+def test_ignore_file_is_not_a_line_ignore_and_unused_is_reported():
+    code = BASE.format(line="s = x.sum().item()  # tracelint: ignore-file[TL3]")
+    assert (7, 13, "TL201") in findings(code, select=("ALL",))
+    code = "# tracelint: ignore-file[TL301]\n" + BASE.format(line="s = x.sum().item()")
+    assert findings(code, select=("ALL",)) == [(1, 1, "TL002"), (9, 13, "TL201")]

@@ -1,21 +1,40 @@
-"""A content-hash cache of per-file results, outside the user's tree (`~/.cache/tracelint`).
+"""tracelint's caches: plain JSON files outside the user's tree (`~/.cache/tracelint/v2`).
 
-A file's findings depend on its bytes, the selected rules and what the project index says about
-it (entry points, module classes, argument kinds from other files), and on tracelint itself; the
-key hashes all of that, so a hit is always the result a fresh run would give.
+Safe whoever wrote the folder: entries are data, never code (no pickle), and every read is
+validated; a damaged, oversized, truncated or wrongly shaped entry, a FIFO, a device or a symlink
+is a miss, never a crash, a hang or code run. Keys are SHA-256 digests of canonical JSON (sorted
+keys): equal inputs give equal bytes, and they hold the tracelint, LibCST and Python versions.
+The folder is capped in size; the oldest entries are pruned.
+
+Sections (sub-folders): `results` (a file's findings, see `tracelint.engine`), `index` (a file's
+ast index, keyed by path and validated by size, mtime and content hash), `projects` (a project's
+derived facts), `runs` (a whole run's report, for a warm run with nothing changed).
 """
 from __future__ import annotations
 
 import hashlib
+import json
 import os
-import pickle
+import re
+import stat
+import sys
 import tempfile
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from tracelint.serde import canonical
+
 ENV_DIR = "TRACELINT_CACHE_DIR"
 ENV_OFF = "TRACELINT_NO_CACHE"
+ENV_MAX_MB = "TRACELINT_CACHE_MAX_MB"
+LAYOUT = "v2"                        # bump when the entry format changes; older layouts are never read
+DEFAULT_MAX_BYTES = 512 * 1024 * 1024
+MAX_ENTRY_BYTES = 64 * 1024 * 1024   # a bigger file is not one of ours
+PRUNE_EVERY_S = 3600.0               # a size scan at most once an hour (when a run wrote entries)
+PRUNE_TO = 0.8                       # prune down to this fraction of the cap
+_STAMP = "last-prune"
 
 
 def default_dir() -> Path | None:
@@ -28,46 +47,235 @@ def default_dir() -> Path | None:
     return Path(base) / "tracelint"
 
 
+def max_bytes() -> int:
+    """The size cap: $TRACELINT_CACHE_MAX_MB megabytes, else 512 MB."""
+    try:
+        return max(1, int(os.environ[ENV_MAX_MB])) * 1024 * 1024
+    except (KeyError, ValueError):
+        return DEFAULT_MAX_BYTES
+
+
 @lru_cache(maxsize=1)
-def tool_fingerprint() -> str:
-    """Changes whenever tracelint's own code changes (version bumps and local edits alike)."""
+def environment() -> dict[str, str]:
+    """What every cached value depends on besides its inputs: tracelint (version and its own source
+    files, so a local edit invalidates too), LibCST and Python."""
     from tracelint import __version__
-    h = hashlib.sha256(__version__.encode())
+    h = hashlib.sha256()
     root = Path(__file__).resolve().parent
-    for p in sorted(root.rglob("*.py")):
-        st = p.stat()
-        h.update(f"{p.relative_to(root)}:{st.st_size}:{st.st_mtime_ns}".encode())
-    return h.hexdigest()
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in sorted(filenames):
+            if name.endswith(".py"):
+                st = os.stat(os.path.join(dirpath, name))
+                rel = os.path.relpath(os.path.join(dirpath, name), root)
+                h.update(f"{rel}:{st.st_size}:{st.st_mtime_ns}\0".encode())
+    return {"tracelint": __version__, "tracelint_files": h.hexdigest(), "libcst": libcst_version(),
+            "python": f"{sys.implementation.cache_tag} {sys.version}"}
 
 
-def key(*parts: Any) -> str:
-    h = hashlib.sha256(tool_fingerprint().encode())
-    h.update(pickle.dumps(parts, protocol=4))
-    return h.hexdigest()
+def libcst_version() -> str:
+    """LibCST's version without importing it (the import costs a fifth of a second)."""
+    import importlib.util
+    spec = importlib.util.find_spec("libcst")
+    if spec is None or not spec.origin:
+        return "absent"
+    folder = os.path.dirname(spec.origin)
+    try:
+        text = Path(folder, "_version.py").read_text(encoding="utf-8")
+        m = re.search(r"""__version__\s*(?::\s*str\s*)?=\s*(?:version\s*=\s*)?['"]([^'"]+)['"]""", text)
+        if m:
+            return m.group(1)
+        return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+    except OSError:
+        from importlib.metadata import PackageNotFoundError, version
+        try:
+            return version("libcst")
+        except PackageNotFoundError:
+            return "unknown:" + folder
 
 
-class Cache:
-    def __init__(self, folder: Path):
-        self.folder = folder
+def key(kind: str, payload: Any) -> str:
+    """The digest of canonical JSON bytes of (kind, environment, payload). Payload: plain data."""
+    text = canonical({"kind": kind, "env": environment(), "payload": payload})
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
-    def _path(self, k: str) -> Path:
-        return self.folder / k[:2] / k
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_regular(path: str | os.PathLike, limit: int) -> bytes | None:
+    """The bytes of a regular file no bigger than `limit`; None for anything else (a FIFO or device is
+    never opened for blocking reads, a symlink is not followed, a missing file is just None)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
+            return None
+        chunks = []
+        left = st.st_size + 1  # one byte more: a file that grew is caught below
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        data = b"".join(chunks)
+        return data if len(data) <= limit else None
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+class Store:
+    """A folder of JSON entries `<section>/<k[:2]>/<k>.json`, each `{"key": k, "value": ...}`.
+
+    `get` returns the value only when the entry parses, names the same key and `check(value)` accepts
+    its shape; anything else is a miss. `put` writes atomically (temp file + rename), folders 0700.
+    """
+
+    def __init__(self, folder: str | os.PathLike, section: str):
+        self.root = Path(folder)
+        self.folder = self.root / LAYOUT / section
+        self.wrote = 0
+
+    def path(self, k: str) -> Path:
+        return self.folder / k[:2] / f"{k}.json"
 
     def get(self, k: str) -> Any | None:
-        try:
-            with open(self._path(k), "rb") as f:
-                return pickle.load(f)
-        except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError):
+        if not _is_key(k):
             return None
-
-    def put(self, k: str, value: Any) -> None:
-        """Atomic write; a cache that cannot be written is silently skipped."""
-        path = self._path(k)
+        raw = read_regular(self.path(k), MAX_ENTRY_BYTES)
+        if raw is None:
+            return None
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent)
-            with os.fdopen(fd, "wb") as f:
-                pickle.dump(value, f, protocol=4)
-            os.replace(tmp, path)
+            entry = json.loads(raw)
+        except (ValueError, RecursionError, UnicodeDecodeError):
+            return None
+        if type(entry) is not dict or entry.keys() != {"key", "value"} or entry["key"] != k:
+            return None
+        return entry["value"]
+
+    def put(self, k: str, value: Any) -> bool:
+        """Write `value` (plain data); a folder that cannot be written is silently skipped."""
+        if not _is_key(k):
+            return False
+        try:
+            text = canonical({"key": k, "value": value})
+        except (TypeError, ValueError):
+            return False
+        path = self.path(k)
+        try:
+            _makedirs(path.parent, self.root)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(text.encode("utf-8"))
+                os.replace(tmp, path)
+            except BaseException:
+                _unlink(tmp)
+                raise
+        except OSError:
+            return False
+        self.wrote += 1
+        return True
+
+    def remove(self, k: str) -> None:
+        if _is_key(k):
+            _unlink(self.path(k))
+
+
+def _is_key(k: Any) -> bool:
+    return isinstance(k, str) and len(k) == 64 and all(c in "0123456789abcdef" for c in k)
+
+
+def _makedirs(path: Path, root: Path) -> None:
+    if path.is_dir():
+        return
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def _unlink(path: str | os.PathLike) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def prune(folder: str | os.PathLike, cap: int | None = None, force: bool = False) -> int:
+    """Delete the least recently written entries until the cache is under PRUNE_TO of its cap.
+
+    Runs at most once an hour unless forced (a stamp file records the last scan). Only regular
+    `*.json` files and stale temp files of our own layout are ever deleted. Returns bytes freed.
+    """
+    cap = max_bytes() if cap is None else cap
+    base = Path(folder) / LAYOUT
+    stamp = base / _STAMP
+    now = time.time()
+    if not force:
+        try:
+            if now - os.stat(stamp).st_mtime < PRUNE_EVERY_S:
+                return 0
         except OSError:
             pass
+    entries: list[tuple[float, int, str]] = []
+    total = 0
+    freed = 0
+    for dirpath, dirnames, filenames in os.walk(base):
+        for name in filenames:
+            p = os.path.join(dirpath, name)
+            try:
+                st = os.lstat(p)
+            except OSError:
+                continue
+            if not stat.S_ISREG(st.st_mode):
+                continue
+            if name.startswith(".tmp-"):
+                if now - st.st_mtime > 3600:  # a writer died mid-write
+                    _unlink(p)
+                    freed += st.st_size
+                continue
+            if name.endswith(".json"):
+                entries.append((st.st_mtime, st.st_size, p))
+                total += st.st_size
+    if total > cap:
+        entries.sort()
+        goal = cap * PRUNE_TO
+        for _mtime, size, p in entries:
+            if total <= goal:
+                break
+            _unlink(p)
+            total -= size
+            freed += size
+    try:
+        base.mkdir(mode=0o700, parents=True, exist_ok=True)
+        Path(stamp).touch()
+    except OSError:
+        pass
+    return freed
+
+
+def usage(folder: str | os.PathLike) -> tuple[int, int]:
+    """(entries, bytes) of the current layout."""
+    n = total = 0
+    for dirpath, _, names in os.walk(Path(folder) / LAYOUT):
+        for name in names:
+            if name.endswith(".json"):
+                try:
+                    total += os.lstat(os.path.join(dirpath, name)).st_size
+                    n += 1
+                except OSError:
+                    pass
+    return n, total
+
+
+def clear(folder: str | os.PathLike) -> None:
+    """Remove every entry of the current layout (`tracelint cache clear`)."""
+    import shutil
+    shutil.rmtree(Path(folder) / LAYOUT, ignore_errors=True)

@@ -1,21 +1,26 @@
-"""The command line: thin over tracelint.api, the reporters and the rule registry."""
+"""The command line: thin over tracelint.api, the reporters and the rule registry.
+
+`tracelint check [PATHS]` is the canonical lint command; a bare `tracelint [PATHS]` means the same.
+A first argument that is exactly a command name (`rules`, `rule`, `confirm`, `check`, ...) runs
+that command; anything else (a path such as `rules/` or `./rules`, an option) is handed to
+`check`. So `tracelint rules` lists the rules and `tracelint rules/` lints the folder `rules`.
+"""
 from __future__ import annotations
 
 import os
 import sys
-from collections import Counter
 from pathlib import Path
 
 import click
 
-from tracelint.paths import use_color
-
 from tracelint import __version__
 from tracelint.config import ConfigError, load
+from tracelint.paths import COLOR_MODES, display_path, use_color
 from tracelint.targets import TARGETS, parse_targets
 
 FORMATS = ("text", "full", "json", "jsonl", "sarif", "github")
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 
 def _split(values) -> tuple[str, ...] | None:
@@ -29,9 +34,11 @@ def _error(message: str) -> None:
     click.echo(f"tracelint: error: {message}", err=True)
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]},
-               epilog="Other commands: `tracelint rules` (list the rules), `tracelint rule CODE` "
-                      "(a rule's documentation), `tracelint confirm TARGET...` (the dynamic checker).")
+def _warning(message: str) -> None:
+    click.echo(f"tracelint: warning: {message}", err=True)
+
+
+@click.command("check", context_settings=CONTEXT)
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--select", multiple=True, help="Codes, code prefixes (TL1) or rule names to check, instead of the default set.")
 @click.option("--ignore", multiple=True, help="Codes, prefixes or names to skip.")
@@ -39,72 +46,107 @@ def _error(message: str) -> None:
 @click.option("--target", "targets", multiple=True,
               help=f"Capture mechanisms to check for ({', '.join(TARGETS)}; repeat or comma-separate). "
                    "Default: from config, else trace,script.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--format", "--output-format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="Report format (`--output-format` is the same option, as in ruff).")
 @click.option("--output-file", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report here.")
 @click.option("--exclude", multiple=True, help="Glob patterns to skip (replaces the default list).")
 @click.option("--extend-exclude", multiple=True, help="Glob patterns to skip, in addition.")
-@click.option("--statistics", is_flag=True, help="Print the number of findings per code instead of the findings.")
+@click.option("--statistics", is_flag=True, help="Print the number of findings per code, most frequent first.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Processes to use (default: all cores).")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="A pyproject.toml or tracelint.toml.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="A config file (pyproject.toml, tracelint.toml, .tracelint.toml) instead of the discovered one.")
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only, no summary.")
+@click.option("--color", type=click.Choice(COLOR_MODES), default="auto", show_default=True,
+              help="Colour the text and full formats: auto (on a terminal, honouring NO_COLOR/FORCE_COLOR), always, never.")
 @click.option("--stdin-filename", help="With `-` as the path: the file name of the source read from stdin.")
-@click.option("--no-cache", is_flag=True, help="Do not read or write the result cache (~/.cache/tracelint, "
-              "or $TRACELINT_CACHE_DIR).")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the result cache.")
+@click.option("--cache-dir", type=click.Path(file_okay=False),
+              help="The result cache folder (default: $TRACELINT_CACHE_DIR, else ~/.cache/tracelint).")
+@click.option("--show-settings", is_flag=True, help="Print the resolved settings and the config file they came from, then exit.")
+@click.option("--show-files", is_flag=True, help="Print the files that would be linted, then exit.")
+@click.option("--add-noqa", is_flag=True,
+              help="Write a `# tracelint: ignore[CODE]` comment on the line of every current finding (changes your files).")
+@click.option("--baseline", "baseline", type=click.Path(dir_okay=False),
+              help="Report only findings that are not in this baseline file.")
+@click.option("--write-baseline", type=click.Path(dir_okay=False),
+              help="Record every current finding in this baseline file and exit 0.")
 @click.option("--dynamic", is_flag=True, help="Also run the dynamic checker on files that define tracelint_examples().")
 @click.option("--variants", type=click.IntRange(min=0), help="Dynamic: how many input variants per example.")
 @click.option("--timeout", type=float, default=120.0, show_default=True, help="Dynamic: seconds per example.")
 @click.option("--rtol", type=float, help="Dynamic: relative tolerance.")
 @click.option("--atol", type=float, help="Dynamic: absolute tolerance.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Dynamic: random seed.")
-@click.version_option(__version__, "--version", prog_name="tracelint")
-def check(paths, select, ignore, extend_select, targets, fmt, output_file, exclude, extend_exclude,
-          statistics, exit_zero, jobs, config_path, quiet, stdin_filename, no_cache, dynamic, variants,
-          timeout, rtol, atol, seed) -> None:
+def check_command(paths, select, ignore, extend_select, targets, fmt, output_file, exclude, extend_exclude,
+                  statistics, exit_zero, jobs, config_path, quiet, color, stdin_filename, no_cache, cache_dir,
+                  show_settings, show_files, add_noqa, baseline, write_baseline, dynamic, variants, timeout,
+                  rtol, atol, seed) -> None:
     """Lint PyTorch code for hazards under torch.jit.trace / script, torch.export and torch.compile.
 
     PATHS are files and folders (default: the current folder); `-` reads one file from stdin.
-    Exit status: 0 no findings, 1 findings, 2 usage error, unreadable path or tool failure.
+    Exit status: 0 no findings (also when no Python file was found: a warning says so),
+    1 findings, 2 usage error, bad configuration, unreadable path or tool failure.
     """
-    from tracelint import api, engine
-    from tracelint.rules import select_rules
+    from tracelint import engine
+    from tracelint.rules import selected_codes
 
     paths = list(paths) or ["."]
+    if "-" in paths and paths != ["-"]:
+        raise click.UsageError("`-` (stdin) cannot be mixed with other paths")
+    if stdin_filename and paths != ["-"]:
+        raise click.UsageError("--stdin-filename needs `-` as the path")
+    if add_noqa and paths == ["-"]:
+        raise click.UsageError("--add-noqa writes files: it cannot be used with `-` (stdin)")
     try:
-        config = load(config_path, start=paths[0] if paths[0] != "-" else ".")
+        # stdin: the config of the file the buffer stands for, as for that file on disk
+        start = paths[0] if paths[0] != "-" else os.path.dirname(os.path.abspath(stdin_filename or "<stdin>"))
+        config = load(config_path, start=start)
         tgts = parse_targets(targets) if targets else None
         if targets and not tgts:
             raise click.UsageError("--target needs at least one target")
         config = config.with_overrides(
             select=_split(select), ignore=_split(ignore), extend_select=_split(extend_select),
             exclude=_split(exclude), extend_exclude=_split(extend_exclude), targets=tgts, jobs=jobs)
-        if not no_cache:
-            from tracelint.cache import default_dir
-            folder = default_dir()
-            config = config.with_overrides(cache_dir=str(folder) if folder else None)
-        rule_classes = select_rules(config.select, config.ignore, config.extend_select)
+        config = config.with_overrides(cache_dir=_cache_dir(no_cache, cache_dir))
+        codes = selected_codes(config.select, config.ignore, config.extend_select)
     except (ConfigError, ValueError) as e:
         _error(str(e))
         sys.exit(EXIT_ERROR)
 
+    if show_settings:
+        from tracelint.config import describe
+        click.echo(describe(config), nl=False)
+        click.echo(f"rules = [{', '.join(codes)}]")
+        sys.exit(EXIT_CLEAN)
+
     if paths == ["-"]:
         data = sys.stdin.buffer.read()
-        report = engine.run([], config, rule_classes, stdin=(stdin_filename or "<stdin>", data))
-    elif "-" in paths:
-        raise click.UsageError("`-` (stdin) cannot be mixed with other paths")
+        report = engine.run([], config, stdin=(stdin_filename or "<stdin>", data))
     else:
-        if stdin_filename:
-            raise click.UsageError("--stdin-filename needs `-` as the path")
         from tracelint.discovery import discover
         files, errors = discover(paths, config.exclude + config.extend_exclude)
-        report = engine.run(files, config, rule_classes)
+        if show_files:
+            for err in errors:
+                _error(err)
+            for f in files:
+                click.echo(display_path(f))
+            sys.exit(EXIT_ERROR if errors else EXIT_CLEAN)
+        if not files and not errors:
+            _warning(f"no Python files found under {', '.join(paths)}")
+        report = engine.run(files, config)
         report.errors[:0] = errors
         if dynamic:
             from tracelint.dynamic.merge import confirm_paths
             report = confirm_paths(paths, report, targets=config.targets, variants=variants,
                                    timeout=timeout, rtol=rtol, atol=atol, seed=seed)
 
-    _emit(report, fmt, output_file, statistics, quiet)
+    if write_baseline:
+        _write_baseline(report, write_baseline, quiet)
+    if add_noqa:
+        _add_noqa(report, quiet)
+    baselined = _apply_baseline(report, baseline) if baseline else 0
+
+    _emit(report, fmt, output_file, statistics, quiet, use_color(sys.stdout, color), baselined)
     if report.failed:
         sys.exit(EXIT_ERROR)
     if report.diagnostics and not exit_zero:
@@ -112,31 +154,86 @@ def check(paths, select, ignore, extend_select, targets, fmt, output_file, exclu
     sys.exit(EXIT_CLEAN)
 
 
-def _emit(report, fmt: str, output_file: str | None, statistics: bool, quiet: bool) -> None:
+def _cache_dir(no_cache: bool, cache_dir: str | None) -> str | None:
+    """--no-cache wins, then --cache-dir, then the environment and ~/.cache/tracelint."""
+    if no_cache:
+        return None
+    if cache_dir:
+        return cache_dir
+    from tracelint.cache import default_dir
+    folder = default_dir()
+    return str(folder) if folder else None
+
+
+def _write_baseline(report, path: str, quiet: bool) -> None:
+    from tracelint.adoption import write_baseline
+    try:
+        n = write_baseline(report.diagnostics, path)
+    except OSError as e:
+        _error(f"cannot write baseline {path}: {e.strerror}")
+        sys.exit(EXIT_ERROR)
+    if not quiet:
+        click.echo(f"Wrote {n} finding{'s' * (n != 1)} to the baseline {path}.", err=True)
+    for err in report.errors:
+        _error(err)
+    sys.exit(EXIT_ERROR if report.failed else EXIT_CLEAN)
+
+
+def _add_noqa(report, quiet: bool) -> None:
+    from tracelint.adoption import add_noqa
+    try:
+        result = add_noqa(report.diagnostics)
+    except OSError as e:
+        _error(f"cannot write {e.filename}: {e.strerror}")
+        sys.exit(EXIT_ERROR)
+    if not quiet:
+        click.echo(f"Added {result.added} suppression comment{'s' * (result.added != 1)} "
+                   f"in {result.files} file{'s' * (result.files != 1)}.", err=True)
+    if result.skipped:
+        _warning(f"{result.skipped} finding(s) cannot take a suppression comment "
+                 "(syntax errors, internal errors, unused suppressions): fix them instead")
+    for err in report.errors:
+        _error(err)
+    sys.exit(EXIT_ERROR if report.failed else EXIT_CLEAN)
+
+
+def _apply_baseline(report, path: str) -> int:
+    from tracelint.adoption import BaselineError, filter_baseline
+    try:
+        report.diagnostics, hidden = filter_baseline(report.diagnostics, path)
+    except BaselineError as e:
+        _error(str(e))
+        sys.exit(EXIT_ERROR)
+    return hidden
+
+
+def _emit(report, fmt: str, output_file: str | None, statistics: bool, quiet: bool, color: bool,
+          baselined: int = 0) -> None:
     from tracelint.reporters import render, summary
 
     for err in report.errors:
         _error(err)
     if statistics:
-        counts = Counter((d.code, d.name) for d in report.diagnostics)
-        if fmt in ("json", "jsonl"):
-            import json
-            text = json.dumps([{"code": c, "name": n, "count": k} for (c, n), k in sorted(counts.items())], indent=2)
-        else:
-            text = "\n".join(f"{k:5d}  {c}  {n}" for (c, n), k in sorted(counts.items()))
+        from tracelint.reporters import statistics as stats
+        text = stats.render(report, machine=fmt in ("json", "jsonl"))
+        color = False
     else:
-        color = output_file is None and fmt in ("text", "full") and use_color(sys.stdout)
+        color = color and output_file is None and fmt in ("text", "full")
         text = render(report, fmt, color=color)
     if output_file:
-        Path(output_file).write_text(text + ("\n" if text and not text.endswith("\n") else ""), encoding="utf-8")
+        Path(output_file).write_text(text, encoding="utf-8")
     elif text:
-        click.echo(text.rstrip("\n"), color=not statistics and color)
+        click.echo(text, nl=False, color=color)
     if not quiet and fmt in ("text", "full"):
-        click.echo(summary(report), err=True)
+        line = summary(report)
+        if baselined:
+            line += f" {baselined} more in the baseline."
+        click.echo(line, err=True)
 
 
-@click.command("rules", context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--format", "fmt", type=click.Choice(("text", "json", "markdown")), default="text", show_default=True)
+@click.command("rules", context_settings=CONTEXT)
+@click.option("--format", "--output-format", "fmt", type=click.Choice(("text", "json", "markdown")),
+              default="text", show_default=True)
 def rules_command(fmt: str) -> None:
     """List every rule: code, name, the targets it breaks, summary (markdown: the README's table)."""
     from tracelint.rules import all_rules
@@ -161,7 +258,7 @@ def rules_command(fmt: str) -> None:
         click.echo(f"{row['code']}  {row['name']:<34} {','.join(row['targets']) or '-':<27} {row['summary']}{flag}")
 
 
-@click.command("rule", context_settings={"help_option_names": ["-h", "--help"]})
+@click.command("rule", context_settings=CONTEXT)
 @click.argument("code_or_name")
 def rule_command(code_or_name: str) -> None:
     """Print a rule's documentation (its page in rules/)."""
@@ -175,24 +272,97 @@ def rule_command(code_or_name: str) -> None:
     click.echo(rule_page(r).rstrip("\n"))
 
 
-def _confirm_command():
+def _confirm_command() -> click.Command:
     from tracelint.dynamic.cli import confirm_command
     return confirm_command
 
 
-SUBCOMMANDS = {"rules": lambda: rules_command, "rule": lambda: rule_command, "confirm": _confirm_command}
+@click.command("cache", context_settings=CONTEXT)
+@click.argument("action", type=click.Choice(("show", "clear", "prune")), default="show")
+@click.option("--cache-dir", type=click.Path(file_okay=False), help="The cache folder (default: as `check`).")
+def cache_command(action: str, cache_dir: str | None) -> None:
+    """Show the cache folder and its size, clear it, or prune it to its size cap."""
+    from tracelint import cache as caches
+    folder = cache_dir or (str(caches.default_dir()) if caches.default_dir() else None)
+    if folder is None:
+        _error(f"caching is off (${caches.ENV_OFF} is set)")
+        sys.exit(EXIT_ERROR)
+    if action == "clear":
+        caches.clear(folder)
+    elif action == "prune":
+        caches.prune(folder, force=True)
+    entries, size = caches.usage(folder)
+    click.echo(f"{folder}: {entries} entries, {size / 2**20:.1f} MiB (cap {caches.max_bytes() / 2**20:.0f} MiB)")
+
+
+@click.command("server", context_settings=CONTEXT)
+def server_command() -> None:
+    """Run the Language Server (LSP over stdio) for editors; needs `pip install "tracelint[lsp]"`."""
+    try:
+        from tracelint.server import main as serve
+    except ImportError as e:
+        _error(f"the language server needs pygls ({e}): pip install \"tracelint[lsp]\"")
+        sys.exit(EXIT_ERROR)
+    serve()
+
+
+# name -> loader: commands are imported only when run (the dynamic checker's CLI is the heaviest).
+COMMANDS = {
+    "check": lambda: check_command,
+    "rules": lambda: rules_command,
+    "rule": lambda: rule_command,
+    "confirm": _confirm_command,
+    "server": lambda: server_command,
+    "cache": lambda: cache_command,
+}
+GROUP_OPTIONS = ("-h", "--help", "--version")
+
+
+class TracelintGroup(click.Group):
+    """Subcommands loaded on demand; a first argument that is not a command name means `check`."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        loader = COMMANDS.get(name)
+        return loader() if loader else None
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in COMMANDS and args[0] not in GROUP_OPTIONS):
+            args = ["check", *args]
+        elif args[0] in COMMANDS and args[0] != "check" and os.path.exists(args[0]):
+            # `tracelint rules` in a project that has a `rules/` folder: say how to lint it instead.
+            click.echo(f"tracelint: note: `{args[0]}` is the `tracelint {args[0]}` command; to lint the "
+                       f"path, run `tracelint check {args[0]}` or `tracelint ./{args[0]}`", err=True)
+        return super().parse_args(ctx, args)
+
+
+@click.group("tracelint", cls=TracelintGroup, context_settings=CONTEXT)
+@click.version_option(__version__, "--version", prog_name="tracelint")
+def cli() -> None:
+    """Find the PyTorch code that torch.jit.trace/script, torch.export and torch.compile get wrong.
+
+    \b
+    tracelint [check] [OPTIONS] [PATHS]...   lint files and folders (default: .)
+    tracelint rules                          list the rules
+    tracelint rule CODE|NAME                 a rule's documentation
+    tracelint confirm TARGET...              the dynamic checker (needs torch)
+    tracelint server                         the language server for editors (LSP, stdio)
+    tracelint cache [show|clear|prune]       the cache folder: its size, or clear it
+
+    A first argument that names a command runs it; anything else is linted: `tracelint rules/`
+    or `tracelint check rules` lints a folder called `rules`. `tracelint check --help` lists the
+    lint options.
+    """
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`tracelint [PATHS]` lints; `tracelint rules|rule|confirm ...` are the other commands."""
+    """The `tracelint` console script and `python -m tracelint`."""
     import warnings
     warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.jit.*")
     args = sys.argv[1:] if argv is None else list(argv)
-    if args and args[0] in SUBCOMMANDS:
-        cmd = SUBCOMMANDS[args[0]]()
-        cmd.main(args[1:], prog_name=f"tracelint {args[0]}")
-    else:
-        check.main(args, prog_name="tracelint")
+    cli.main(args, prog_name="tracelint")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,4 +1,10 @@
-"""Configuration from `[tool.tracelint]` in the nearest pyproject.toml; CLI flags override it."""
+"""Configuration: `.tracelint.toml`, `tracelint.toml` or `[tool.tracelint]` in pyproject.toml; CLI flags override it.
+
+Discovery follows ruff's: from the first linted path upwards, the closest folder holding one of
+the three wins; within one folder `.tracelint.toml` beats `tracelint.toml` beats `pyproject.toml`
+(a pyproject.toml counts only when it has a `[tool.tracelint]` table). In the two tracelint files
+the keys are top-level (no table header).
+"""
 from __future__ import annotations
 
 import sys
@@ -46,12 +52,26 @@ _KEYS = {"select", "ignore", "extend-select", "exclude", "extend-exclude", "per-
          "target", "module-bases"}
 
 
+CONFIG_NAMES = (".tracelint.toml", "tracelint.toml", "pyproject.toml")   # precedence within a folder
+
+
 def _str_list(key: str, value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"[tool.tracelint] {key}: expected a list of strings, got {value!r}")
     return tuple(value)
+
+
+def _selectors(key: str, value: Any, source: str) -> tuple[str, ...]:
+    """A list of rule selectors, each of which must match at least one rule."""
+    values = _str_list(key, value)
+    from tracelint.rules import resolve_selectors   # the rule registry, only when selectors are configured
+    try:
+        resolve_selectors(values)
+    except ValueError as e:
+        raise ConfigError(f"{source}: {key}: {e}") from None
+    return values
 
 
 def from_table(table: dict[str, Any], source: str = "", root: str = ".") -> Config:
@@ -63,7 +83,10 @@ def from_table(table: dict[str, Any], source: str = "", root: str = ".") -> Conf
         raise ConfigError(f"[tool.tracelint] in {source}: unknown key {unknown[0]!r} "
                           f"(known: {', '.join(sorted(_KEYS))})")
     cfg: dict[str, Any] = {"source": source, "root": root}
-    for key in ("select", "ignore", "extend-select", "extend-exclude", "module-bases"):
+    for key in ("select", "ignore", "extend-select"):
+        if key in table:
+            cfg[key.replace("-", "_")] = _selectors(key, table[key], source)
+    for key in ("extend-exclude", "module-bases"):
         if key in table:
             cfg[key.replace("-", "_")] = _str_list(key, table[key])
     if "exclude" in table:
@@ -79,16 +102,21 @@ def from_table(table: dict[str, Any], source: str = "", root: str = ".") -> Conf
         pfi = table["per-file-ignores"]
         if not isinstance(pfi, dict):
             raise ConfigError("[tool.tracelint] per-file-ignores: expected a table of glob = [codes]")
-        cfg["per_file_ignores"] = tuple((g, _str_list(f"per-file-ignores.{g}", c)) for g, c in pfi.items())
+        cfg["per_file_ignores"] = tuple((g, _selectors(f"per-file-ignores.{g!r}", c, source))
+                                        for g, c in pfi.items())
     return Config(**cfg)
 
 
-def find_pyproject(start: Path) -> Path | None:
-    """The nearest pyproject.toml with a [tool.tracelint] table, from `start` upwards."""
+def find_config(start: Path) -> Path | None:
+    """The closest config file from `start` upwards (see the module docstring for the precedence)."""
     start = start.resolve()
     for d in [start, *start.parents] if start.is_dir() else [start.parent, *start.parent.parents]:
-        candidate = d / "pyproject.toml"
-        if candidate.is_file():
+        for name in CONFIG_NAMES:
+            candidate = d / name
+            if not candidate.is_file():
+                continue
+            if name != "pyproject.toml":
+                return candidate
             try:
                 data = tomllib.loads(candidate.read_text(encoding="utf-8"))
             except (OSError, tomllib.TOMLDecodeError):
@@ -99,9 +127,13 @@ def find_pyproject(start: Path) -> Path | None:
 
 
 def load(path: str | Path | None = None, start: str | Path = ".") -> Config:
-    """Load the explicit config file, or the nearest pyproject.toml above `start`; defaults if none."""
+    """Load the explicit config file, or the closest one above `start`; defaults if none.
+
+    A pyproject.toml is read from its `[tool.tracelint]` table; any other file from its top level
+    (or from a `[tool.tracelint]` table when it has one).
+    """
     if path is None:
-        found = find_pyproject(Path(start))
+        found = find_config(Path(start))
         if found is None:
             return Config()
         path = found
@@ -116,6 +148,26 @@ def load(path: str | Path | None = None, start: str | Path = ".") -> Config:
     if table is None:
         table = {}
     return from_table(table, str(path), str(path.resolve().parent))
+
+
+def describe(config: Config) -> str:
+    """The resolved settings as TOML-like lines (`--show-settings`)."""
+    import json
+
+    def value(v: Any) -> str:
+        if isinstance(v, tuple):
+            if v and isinstance(v[0], tuple):   # per-file-ignores
+                return "{" + ", ".join(f"{json.dumps(g)} = {json.dumps(list(cs))}" for g, cs in v) + "}"
+            return json.dumps(list(v))
+        return json.dumps(v) if isinstance(v, str) else ("none" if v is None else str(v))
+
+    lines = [f"# config file: {config.source or '(none: defaults)'}"]
+    for f in fields(Config):
+        if f.name == "source":
+            continue
+        key = "target" if f.name == "targets" else f.name.replace("_", "-")
+        lines.append(f"{key} = {value(getattr(config, f.name))}")
+    return "\n".join(lines) + "\n"
 
 
 CONFIG_FIELDS = {f.name for f in fields(Config)}

@@ -3,9 +3,18 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field, replace
+from collections.abc import MutableMapping
 from typing import Any, Mapping
 
 from tracelint.targets import FAIL, TARGETS, Effect
+
+
+DOCS_BASE = "https://github.com/tracelint/tracelint/blob/main/"
+
+
+def rule_doc_url(code: str, name: str) -> str:
+    """The web page of a rule (its file in `rules/`): linked from editors and SARIF."""
+    return f"{DOCS_BASE}rules/{code}-{name}.md"
 
 
 class Severity(str, enum.Enum):
@@ -38,6 +47,12 @@ class Diagnostic:
     verdict: str | None = None          # dynamic checker: confirmed | not-reproduced | not-checked | not-reached
     evidence: tuple[str, ...] = ()
     verdicts: tuple[tuple[str, str], ...] = ()   # the verdict per target; `verdict` is their summary
+    short: str = ""                     # the headline of the text format; `message` is the full explanation
+
+    @property
+    def headline(self) -> str:
+        """The short message, or the full one for findings made without one."""
+        return self.short or self.message
 
     @property
     def effect_map(self) -> dict[str, Effect]:
@@ -98,6 +113,38 @@ class RuleInfo:
     doc_path: str = ""
 
 
+class RuleTable(MutableMapping):
+    """code -> RuleInfo of every rule, loaded on first use: importing the rules costs LibCST's import,
+    which a run that lints nothing (or is served by the cache) never pays."""
+
+    def __init__(self, data: dict[str, RuleInfo] | None = None) -> None:
+        self._data = data
+
+    def _table(self) -> dict[str, RuleInfo]:
+        if self._data is None:
+            from tracelint.rules import all_rules
+            self._data = {c: r.info() for c, r in all_rules().items()}
+        return self._data
+
+    def __getitem__(self, code: str) -> RuleInfo:
+        return self._table()[code]
+
+    def __setitem__(self, code: str, info: RuleInfo) -> None:
+        self._table()[code] = info
+
+    def __delitem__(self, code: str) -> None:
+        del self._table()[code]
+
+    def __iter__(self):
+        return iter(self._table())
+
+    def __len__(self) -> int:
+        return len(self._table())
+
+    def __repr__(self) -> str:
+        return "RuleTable(<not loaded>)" if self._data is None else f"RuleTable({self._data!r})"
+
+
 @dataclass
 class Report:
     """The result of one run: findings in a deterministic order, plus tool-level errors."""
@@ -105,7 +152,7 @@ class Report:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     files_checked: int = 0
     errors: list[str] = field(default_factory=list)          # unreadable paths, tool failures
-    rules: dict[str, RuleInfo] = field(default_factory=dict)  # code -> info, for reporters
+    rules: MutableMapping[str, RuleInfo] = field(default_factory=RuleTable)  # code -> info, for reporters
     targets: tuple[str, ...] = TARGETS
     dynamic: list[dict[str, Any]] = field(default_factory=list)  # per-example tables (dynamic checker)
 

@@ -3,16 +3,27 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
 
 def _excluded(path: Path, patterns: tuple[str, ...]) -> bool:
-    text = path.as_posix()
-    for pat in patterns:
-        if fnmatch.fnmatch(path.name, pat) or fnmatch.fnmatch(text, pat) or fnmatch.fnmatch(text, f"*/{pat}"):
-            return True
-    return False
+    """The name, the whole path, or a trailing part of the path matches a pattern (fnmatch rules)."""
+    by_name, by_path = _matchers(tuple(patterns))
+    return bool(by_name(os.path.normcase(path.name)) or by_path(os.path.normcase(path.as_posix())))
+
+
+@lru_cache(maxsize=32)
+def _matchers(patterns: tuple[str, ...]):
+    """One compiled regex per kind of match: a project walk tests thousands of names."""
+    if not patterns:
+        return (lambda _: None), (lambda _: None)
+    pats = [os.path.normcase(p) for p in patterns]
+    by_name = re.compile("|".join(fnmatch.translate(p) for p in pats))
+    by_path = re.compile("|".join([*(fnmatch.translate(p) for p in pats), *(fnmatch.translate(f"*/{p}") for p in pats)]))
+    return by_name.match, by_path.match
 
 
 def discover(paths: list[str], exclude: tuple[str, ...]) -> tuple[list[str], list[str]]:

@@ -7,26 +7,28 @@ import io
 import os
 import tokenize
 import traceback
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import libcst as cst
-from libcst._position import CodeRange
-from libcst.metadata import MetadataWrapper, PositionProvider
-from libcst.metadata.position_provider import PositionProvidingCodegenState
-
+from tracelint import cache as caches
 from tracelint import suppress
-from tracelint.analysis.context import FileContext
-from tracelint.analysis.index import FileIndex, Reach, build_project, index_source
-from tracelint.analysis.kinds import Kind, join
-from tracelint.analysis.walker import Walker
-from tracelint.cache import Cache
+from tracelint.analysis.index import FileIndex, Reach
 from tracelint.config import Config
 from tracelint.diagnostics import Diagnostic, Report, Severity
 from tracelint.paths import display_path
-from tracelint.rule import Rule
-from tracelint.rules import all_rules, select_rules
+from tracelint.rules import resolve_selectors, selected_codes
+from tracelint.serde import DecodeError, from_data, to_data
+
+if TYPE_CHECKING:  # pragma: no cover - LibCST, the walker and the rules load only when a file is linted
+    import libcst as cst
+    from libcst._position import CodeRange
+
+    from tracelint.analysis.context import FileContext
+    from tracelint.rule import Rule
+
+# argument kinds (tracelint.analysis.kinds.Kind values) worth a second, targeted lint of a helper
+USEFUL_KINDS = ("tensor", "shape", "tensors")
 
 # Files smaller than this many in one run are linted in-process: a pool costs more than it saves.
 PARALLEL_THRESHOLD = 16
@@ -34,31 +36,66 @@ PARALLEL_THRESHOLD = 16
 
 @dataclass(frozen=True)
 class FileJob:
+    """One file to lint, with what the project says about it. `source` and `index` are loaded only
+    when the result cache misses (the key needs the content hash, not the bytes)."""
+
     path: str
     display: str
-    source: bytes
+    sha: str                                               # content hash of `source`
     module: str
     reach: dict[str, Reach]
     module_classes: frozenset[str]
-    index: FileIndex
     external_params: dict[str, tuple[str, ...]]            # helpers in other files this file calls
-    incoming: dict[str, dict[str, Kind]] | None = None     # argument kinds other files pass in
+    incoming: dict[str, dict[str, str]] | None = None      # argument kinds (Kind values) other files pass in
+    source: bytes | None = None
+    index: FileIndex | None = None
 
 
 @dataclass(frozen=True)
 class ProjectFacts:
-    """Project-wide facts every file's lint needs: sent once per worker process, not once per file."""
+    """Project-wide facts every file's lint needs: sent once per worker process, not once per file.
+
+    A file's lint sees them only through `FactView`s that record each query, so its cached result
+    depends on the answers it read (its dependencies), never on the whole project.
+    """
 
     module_classes: frozenset[str] = frozenset()   # dotted nn.Module subclasses of the project
     submodules: frozenset[str] = frozenset()       # module classes used as submodules
     tuple_outputs: frozenset[str] = frozenset()    # module classes whose forward returns a tuple
 
-    def digest(self) -> str:
-        import hashlib
-        h = hashlib.sha256()
-        for group in (self.module_classes, self.submodules, self.tuple_outputs):
-            h.update("\0".join(sorted(group)).encode() + b"\1")
-        return h.hexdigest()
+    def views(self) -> dict[str, "FactView"]:
+        return {f.name: FactView(getattr(self, f.name)) for f in fields(self)}
+
+    def holds(self, deps: dict[str, dict[str, bool]]) -> bool:
+        """True when every recorded query still gets the recorded answer."""
+        names = {f.name for f in fields(self)}
+        for fact, queries in deps.items():
+            if fact not in names:
+                return False
+            items = getattr(self, fact)
+            if any((q in items) != seen for q, seen in queries.items()):
+                return False
+        return True
+
+
+class FactView:
+    """A project fact seen from one file's lint: membership tests only, each one recorded."""
+
+    __slots__ = ("_items", "seen")
+
+    def __init__(self, items: frozenset[str]):
+        self._items = items
+        self.seen: dict[str, bool] = {}
+
+    def __contains__(self, name: object) -> bool:
+        hit = name in self._items
+        if isinstance(name, str):
+            self.seen[name] = hit
+        return hit
+
+    def __iter__(self):
+        raise TypeError("project facts are queried by membership only, so that the result cache can "
+                        "record what a file's lint read from other files")
 
 
 _PROJECT = ProjectFacts()
@@ -72,7 +109,8 @@ def _init_worker(facts: ProjectFacts) -> None:
 @dataclass
 class JobResult:
     diagnostics: list[Diagnostic]
-    outgoing: dict[str, dict[str, Kind]]   # dotted helper -> param -> kind passed from this file
+    outgoing: dict[str, dict[str, str]]    # dotted helper -> param -> kind (a Kind value) passed from this file
+    deps: dict[str, dict[str, bool]] = field(default_factory=dict)  # project fact -> query -> answer
 
 
 def _decode(source: bytes) -> str:
@@ -91,28 +129,21 @@ def _encoding(source: bytes) -> str:
         return "utf-8"
 
 
-def _tool_diag(rule: type[Rule], display: str, line: int, col: int, message: str, source_line: str = "") -> Diagnostic:
+def _tool_diag(rule: type[Rule], display: str, line: int, col: int, message: str, source_line: str = "",
+               short: str = "") -> Diagnostic:
+    """A tool finding (TL000-TL002): its message is already one short line unless `short` says otherwise."""
     return Diagnostic(display, line, col, line, col + 1, rule.code, rule.name, message, Severity.ERROR,
-                      tuple(rule.targets.items()), "", rule.help, source_line)
-
-
-def index_file(path: str) -> tuple[FileIndex | None, bytes | None, str | None]:
-    """Phase 1, in a worker: read the bytes once and index them. Returns (index, bytes, read error)."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as e:
-        return None, None, f"{display_path(path)}: cannot read: {e.strerror}"
-    gc_was = gc.isenabled()
-    gc.disable()
-    try:
-        return index_source(path, data), data, None
-    finally:
-        if gc_was:
-            gc.enable()
+                      tuple(rule.targets.items()), "", rule.help, source_line, short=short or message)
 
 
 def lint_job(job: FileJob, rule_classes: tuple[type[Rule], ...]) -> JobResult:
     """Phase 3, in a worker: LibCST parse, one walk with every rule, positions only for findings."""
+    import libcst as cst
+
+    from tracelint.analysis.context import FileContext
+    from tracelint.analysis.kinds import Kind
+    from tracelint.analysis.walker import Walker
+    from tracelint.rules import all_rules
     rules_by_code = all_rules()
     rule_codes = tuple(r.code for r in rule_classes)
     text = _decode(job.source)
@@ -126,13 +157,14 @@ def lint_job(job: FileJob, rule_classes: tuple[type[Rule], ...]) -> JobResult:
         except cst.ParserSyntaxError as e:
             return JobResult([_tool_diag(rules_by_code["TL000"], job.display, e.raw_line, e.raw_column + 1,
                                          f"syntax error: {e.message}")], {})
+        views = _PROJECT.views()
         ctx = FileContext(job.path, module, job.index, job.reach, set(job.module_classes),
-                          _PROJECT.module_classes)
+                          views["module_classes"])
         ctx.external_params = job.external_params
         ctx.text = text
-        ctx.incoming = job.incoming or {}
-        ctx.project_submodules = _PROJECT.submodules
-        ctx.tuple_output_classes = _PROJECT.tuple_outputs
+        ctx.incoming = {q: {p: Kind(k) for p, k in ps.items()} for q, ps in (job.incoming or {}).items()}
+        ctx.project_submodules = views["submodules"]
+        ctx.tuple_output_classes = views["tuple_outputs"]
         active = [r for r in rule_classes if not getattr(r, "tool", False) and not getattr(r, "dynamic_only", False)]
         rules = [r(ctx) for r in active]
         walker = Walker(ctx, rules)
@@ -143,7 +175,9 @@ def lint_job(job: FileJob, rule_classes: tuple[type[Rule], ...]) -> JobResult:
     finally:
         if gc_was:
             gc.enable()
-    return JobResult(_apply_suppressions(found, text, rule_codes, job.display), ctx.outgoing)
+    deps = {name: view.seen for name, view in views.items() if view.seen}
+    outgoing = {q: {p: k.value for p, k in ps.items()} for q, ps in ctx.outgoing.items()}
+    return JobResult(_apply_suppressions(found, text, rule_codes, job.display), outgoing, deps)
 
 
 def _crash(exc: BaseException, display: str, rule: Rule | None = None) -> Diagnostic:
@@ -151,8 +185,10 @@ def _crash(exc: BaseException, display: str, rule: Rule | None = None) -> Diagno
     tb = traceback.extract_tb(exc.__traceback__)
     where = f" at {Path(tb[-1].filename).name}:{tb[-1].lineno}" if tb else ""
     who = f"{rule.code} {rule.name}" if rule is not None else "tracelint"
+    from tracelint.rules import all_rules
     return _tool_diag(all_rules()["TL001"], display, 1, 1,
-                      f"internal error in {who} on {display}: {type(exc).__name__}: {exc}{where}")
+                      f"internal error in {who} on {display}: {type(exc).__name__}: {exc}{where}",
+                      short=f"internal error in {who}: {type(exc).__name__}")
 
 
 class _Positions:
@@ -164,6 +200,7 @@ class _Positions:
 
 def _starts(body, lines: list[int], out: dict[int, int]) -> None:
     """First line of each LibCST statement in `body`, from the index's ast statement lines."""
+    import libcst as cst
     i = 0
     for stmt in body:
         if i >= len(lines):
@@ -176,6 +213,9 @@ def positions_for(module: cst.Module, tops, ix: FileIndex) -> dict[cst.CSTNode, 
     """Positions of the nodes in the given statements only: LibCST's position codegen, run on just
     those, starting at the lines the index phase recorded. `tops` are (top-level statement, None)
     or (method, its top-level class)."""
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper, PositionProvider
+    from libcst.metadata.position_provider import PositionProvidingCodegenState
     starts: dict[int, int] = {}
     _starts(module.body, ix.starts, starts)
     prov = _Positions()
@@ -199,6 +239,7 @@ def positions_for(module: cst.Module, tops, ix: FileIndex) -> dict[cst.CSTNode, 
 
 def _ast_index(body, pos: int) -> int:
     """Index in the ast body of the LibCST statement at `pos` (`a; b` lines are several ast statements)."""
+    import libcst as cst
     return sum(len(s.body) if isinstance(s, cst.SimpleStatementLine) else 1 for s in body[:pos])
 
 
@@ -207,6 +248,8 @@ def _positions(ctx: FileContext, module: cst.Module, display: str,
     """Diagnostics with 1-based positions, each with the line span of its statement (for suppressions)."""
     if not ctx.findings:
         return []
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper, PositionProvider
     tops = {id(f[7][0]): f[7] for f in ctx.findings if f[7] is not None}
     if all(f[7] is not None for f in ctx.findings):
         positions = positions_for(module, list(tops.values()), ctx.index)
@@ -214,7 +257,7 @@ def _positions(ctx: FileContext, module: cst.Module, display: str,
         positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     lines = text.splitlines()
     out = []
-    for rule, node, message, effects, help, scope, stmt, _top in ctx.findings:
+    for rule, node, message, effects, help, scope, stmt, _top, short in ctx.findings:
         rng = positions[node]
         srange = positions.get(stmt, rng)
         start_line = rng.start.line
@@ -225,7 +268,7 @@ def _positions(ctx: FileContext, module: cst.Module, display: str,
         src = lines[start_line - 1] if 0 < start_line <= len(lines) else ""
         out.append((Diagnostic(display, start_line, rng.start.column + 1, rng.end.line, rng.end.column + 1,
                                rule.code, rule.name, message, Severity.ERROR,
-                               tuple(effects.items()), scope, help, src, rule.confidence),
+                               tuple(effects.items()), scope, help, src, rule.confidence, short=short),
                     (min(srange.start.line, start_line), max(header_end, start_line))))
     return out
 
@@ -234,18 +277,22 @@ def _apply_suppressions(found: list[tuple[Diagnostic, tuple[int, int]]], text: s
                         display: str) -> list[Diagnostic]:
     """Drop findings with a matching comment on any line of their statement; report unused comments."""
     sups = suppress.parse(text)
+    whole_file = suppress.file_level(text)
     kept = []
     for d, (lo, hi) in found:
-        lines = sorted({d.line, *range(lo, hi + 1)})
+        lines = [d.line, *(ln for ln in range(lo, hi + 1) if ln != d.line)]   # its own line first
         hit = next((sups[ln] for ln in lines if ln in sups and sups[ln].matches(d.code, d.name)), None)
+        if hit is None:
+            hit = next((s for s in whole_file if s.matches(d.code, d.name)), None)
         if hit is not None:
             hit.used.add(d.code)
             continue
         kept.append(d)
     if "TL002" in rule_codes:
+        from tracelint.rules import all_rules
         r = all_rules()["TL002"]
         lines = text.splitlines()
-        for s in sups.values():
+        for s in [*sups.values(), *whole_file]:
             if not s.ours:
                 continue
             unused = [c for c in s.codes] if s.codes else []
@@ -262,127 +309,219 @@ def _per_file_ignored(display: str, config: Config) -> set[str]:
     for glob, cs in config.per_file_ignores:
         if fnmatch.fnmatch(display, glob) or fnmatch.fnmatch(Path(display).name, glob) \
                 or fnmatch.fnmatch(os.path.relpath(os.path.abspath(display), config.root), glob):
-            codes |= {c.upper() for c in cs}
+            codes |= resolve_selectors(cs)
     return codes
 
 
 def run(files: list[str], config: Config, rule_classes: list[type[Rule]] | None = None,
-        stdin: tuple[str, bytes] | None = None) -> Report:
-    """Lint `files` (already discovered) or one stdin buffer; findings filtered to config.targets."""
-    if rule_classes is None:
-        rule_classes = select_rules(config.select, config.ignore, config.extend_select)
-    codes = tuple(r.code for r in rule_classes)
-    report = Report(targets=config.targets, rules={c: r.info() for c, r in all_rules().items()})
-    jobs = config.jobs or os.cpu_count() or 1
+        stdin: tuple[str, bytes] | None = None, *, project: bool = True) -> Report:
+    """Lint `files` (already discovered) or one stdin buffer; findings filtered to config.targets.
 
-    # phase 1: index (ast), in parallel for big runs
-    indexed: dict[str, tuple[FileIndex, bytes]] = {}
+    With `project` (the default), each file is linted in the context of its whole project (see
+    `tracelint.project`) and only the files asked for are reported; without it, the files given are
+    the whole world (snippets, tests).
+    """
+    from tracelint import project as proj
+    codes = selected_codes(config.select, config.ignore, config.extend_select) if rule_classes is None \
+        else tuple(r.code for r in rule_classes)
+    report = Report(targets=config.targets)
+    jobs = config.jobs or os.cpu_count() or 1
+    exclude = config.exclude + config.extend_exclude
+
     if stdin is not None:
         name, data = stdin
-        indexed[name] = (index_source(name, data), data)
-        files = [name]
-    pool = ProcessPoolExecutor(jobs) if jobs > 1 and len(files) >= PARALLEL_THRESHOLD else None
-    try:
-        if stdin is None:
-            results = pool.map(index_file, files, chunksize=8) if pool else map(index_file, files)
-            for path, (ix, data, err) in zip(files, results):
-                if err:
-                    report.errors.append(err)
-                else:
-                    indexed[path] = (ix, data)
-        report.files_checked = len(indexed)
+        requested = [os.path.abspath(name)]
+        displays = {requested[0]: Path(name).as_posix()}
+    else:
+        requested = list(dict.fromkeys(os.path.abspath(f) for f in files))
+        displays = {os.path.abspath(f): display_path(f) for f in files}
+    if not requested:
+        return report
+    if project:
+        scope = proj.merge_scopes(proj.find_scope(d) for d in dict.fromkeys(
+            p if os.path.isdir(p) else os.path.dirname(p) for p in requested))
+        paths = sorted(set(proj.scope_files(scope, exclude)) | set(requested))
+    else:
+        scope = proj.Scope(os.getcwd(), (), ())
+        paths = sorted(set(requested))
+    settings = {"module_bases": list(config.module_bases), "exclude": list(exclude)}
 
-        # phase 2: project-wide classes, entry points, reachability
-        project = build_project({p: ix for p, (ix, _) in indexed.items()}, config.module_bases)
-        if pool:
-            pool.shutdown()
-            pool = None
-        facts = ProjectFacts(frozenset(project.module_classes), frozenset(project.submodule_classes),
-                             frozenset(project.tuple_output_classes))
-        _init_worker(facts)  # for in-process linting
-        jobs_list: list[FileJob] = []
-        diags: list[Diagnostic] = []
-        for path, (ix, data) in indexed.items():
-            display = display_path(path) if stdin is None else Path(path).as_posix()
-            if ix.syntax_error is not None:
-                if "TL000" in codes and not suppress.skip_file(_decode(data)):
-                    line, col, msg = ix.syntax_error
-                    src = _decode(data).splitlines()
-                    diags.append(_tool_diag(all_rules()["TL000"], display, line, max(col, 1),
-                                            f"syntax error: {msg}", src[line - 1] if 0 < line <= len(src) else ""))
-                continue
-            reach = project.file_reach(path)
-            mcs = project.module_classes_in(path)
-            if not reach and not mcs:
-                continue  # nothing reachable from a capture entry point in this file
-            jobs_list.append(FileJob(path, display, data, ix.module, reach, frozenset(mcs), ix,
-                                     _external_params(ix, reach, project)))
+    persist = project and config.cache_dir is not None
+    summary_key = None
+    if persist and stdin is None:
+        summary_key, cached = _run_summary(config, codes, paths, requested, displays)
+        if cached is not None:
+            return cached
+    state = None
+    if persist:
+        snapshots = proj.SnapshotStore(config.cache_dir)
+        state = snapshots.load(scope, settings)
+    if state is None:
+        state = proj.ProjectState(scope, settings)
+    if stdin is not None:
+        state.overrides[requested[0]] = stdin[1]
+    index_store = proj.IndexStore(config.cache_dir) if persist else None
+    errors = state.refresh(paths, index_store, jobs)
+    if persist and state.dirty:
+        snapshots.save(state)
+    # a file that cannot be read is an error when it was asked for; elsewhere it is just not known
+    report.errors.extend(e for p, e in errors.items() if p in displays)
+    store = caches.Store(config.cache_dir, "results") if config.cache_dir else None
+    diags = lint_requested(state, requested, displays, codes, rule_classes, store, index_store, jobs)
+    report.files_checked = sum(1 for p in requested if p in state.files)
 
-        # phase 3: lint; then once more for files whose helpers other files call with tensors/shapes
-        cache = Cache(Path(config.cache_dir)) if config.cache_dir else None
-        if jobs > 1 and len(jobs_list) >= max(2, PARALLEL_THRESHOLD // 2):
-            pool = ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(facts,))
-        results = _lint_all(jobs_list, tuple(rule_classes), pool, cache, facts)
-        incoming = _incoming(jobs_list, results, project)
-        again = [replace(j, incoming=incoming[j.path]) for j in jobs_list if j.path in incoming]
-        if again:
-            redone = dict(zip((j.path for j in again), _lint_all(again, tuple(rule_classes), pool, cache, facts)))
-            results = [redone.get(j.path, r) for j, r in zip(jobs_list, results)]
-        for r in results:
-            diags.extend(r.diagnostics)
-    finally:
-        if pool:
-            pool.shutdown()
+    report.diagnostics = selected_findings(diags, config)
+    report.sort()
+    if summary_key is not None and not any(d.code == "TL001" for d in report.diagnostics):
+        _store_summary(config, summary_key, report, state, paths)
+    for s in (store, index_store.store if index_store else None):
+        if s is not None and s.wrote:
+            caches.prune(config.cache_dir)
+            break
+    return report
 
+
+def selected_findings(diags: list[Diagnostic], config: Config) -> list[Diagnostic]:
+    """Per-file ignores applied, and only findings that matter under the selected targets."""
+    out = []
     for d in diags:
         ignored = _per_file_ignored(d.path, config) if config.per_file_ignores else set()
-        if any(d.code.startswith(c) for c in ignored):
+        if d.code in ignored:
             continue
         if d.applies_to(config.targets):
-            report.diagnostics.append(d.restricted_to(config.targets))
-    return report.sort()
+            out.append(d.restricted_to(config.targets))
+    return out
 
 
-def _lint_all(jobs: list[FileJob], rule_classes: tuple[type[Rule], ...], pool,
-              cache: Cache | None = None, facts: ProjectFacts = ProjectFacts()) -> list[JobResult]:
-    """Lint the jobs (cache hits skipped), in the pool when there is one; results in job order."""
+def lint_requested(state, requested: list[str], displays: dict[str, str], codes: tuple[str, ...],
+                   rule_classes, store: caches.Store | None, index_store, jobs: int) -> list[Diagnostic]:
+    """Findings for the requested files, linted with the project's facts: files whose helpers they
+    call are not linted, but files calling *their* helpers are (their argument kinds count), exactly
+    as in a run over the whole project."""
+    derived = state.derived
+    facts = ProjectFacts(derived.module_classes, derived.submodules, derived.tuple_outputs)
+    diags: list[Diagnostic] = []
+    if "TL000" in codes:
+        for p in requested:
+            if p in derived.syntax_errors:
+                diags.extend(_syntax_error(p, displays.get(p) or display_path(p), derived.syntax_errors[p], state))
+    wanted = [p for p in requested if p in derived.files]
+    chosen = set(wanted)
+    callers = [c for p in wanted for c in derived.callers.get(p, ()) if c not in chosen]
+    callers = list(dict.fromkeys(callers))
+
+    def job(p: str) -> FileJob:
+        f = derived.files[p]
+        return FileJob(p, displays.get(p) or display_path(p), state.files[p].sha, f.module,
+                       {r.qualname: r for r in f.reach}, frozenset(f.module_classes), f.external_params)
+
+    def load(j: FileJob) -> FileJob:
+        return replace(j, source=state.read(j.path), index=state.lint_index(j.path, index_store))
+
+    with _Pools(jobs, facts) as pools:
+        first = [job(p) for p in [*wanted, *callers]]
+        results = lint_jobs(first, codes, rule_classes, store, facts, load, pools)
+        incoming = _incoming(results, derived.helpers)
+        by_path = dict(zip((j.path for j in first), results))
+        again = [replace(j, incoming=incoming[j.path]) for j in first[:len(wanted)] if j.path in incoming]
+        if again:
+            by_path.update(zip((j.path for j in again), lint_jobs(again, codes, rule_classes, store, facts, load, pools)))
+    for p in wanted:
+        diags.extend(by_path[p].diagnostics)
+    return diags
+
+
+def _syntax_error(path: str, display: str, err: tuple[int, int, str], state) -> list[Diagnostic]:
+    try:
+        text = _decode(state.read(path))
+    except OSError:
+        text = ""
+    if suppress.skip_file(text):
+        return []
+    from tracelint.rules import all_rules
+    line, col, msg = err
+    src = text.splitlines()
+    return [_tool_diag(all_rules()["TL000"], display, line, max(col, 1), f"syntax error: {msg}",
+                       src[line - 1] if 0 < line <= len(src) else "")]
+
+
+class _Pools:
+    """A process pool for linting, started on first need and shared by both rounds of a run."""
+
+    def __init__(self, jobs: int, facts: "ProjectFacts"):
+        self.jobs, self.facts, self.pool = jobs, facts, None
+
+    def get(self, n: int):
+        if self.pool is None and self.jobs > 1 and n >= max(2, PARALLEL_THRESHOLD // 2):
+            self.pool = _pool(self.jobs, initializer=_init_worker, initargs=(self.facts,))
+        return self.pool
+
+    def __enter__(self) -> "_Pools":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+
+
+def lint_jobs(jobs: list[FileJob], codes: tuple[str, ...], rule_classes, store: caches.Store | None,
+              facts: "ProjectFacts", load, pools: _Pools) -> list[JobResult]:
+    """Results in job order: from the result cache when it holds them (and the project facts they
+    read still hold), else linted (in the pool for many files) and stored."""
     results: list[JobResult | None] = [None] * len(jobs)
     keys: list[str] = []
-    if cache is not None:
-        codes = tuple(f"{r.__module__}.{r.__qualname__}" for r in rule_classes)
-        digest = facts.digest()
+    if store is not None:
         for i, j in enumerate(jobs):
-            k = cache_key(j, codes, digest)
+            k = result_key(j, codes)
             keys.append(k)
-            results[i] = cache.get(k)
+            results[i] = cached_result(store, k, facts)
     todo = [i for i, r in enumerate(results) if r is None]
-    todo_jobs = [jobs[i] for i in todo]
-    if pool and len(todo_jobs) >= 2:
-        fresh = list(pool.map(_lint_job_safe, todo_jobs, [rule_classes] * len(todo_jobs), chunksize=4))
-    else:
-        fresh = [_lint_job_safe(j, rule_classes) for j in todo_jobs]
-    for i, r in zip(todo, fresh):
-        results[i] = r
-        if cache is not None and not any(d.code == "TL001" for d in r.diagnostics):
-            cache.put(keys[i], r)
+    if todo:
+        if rule_classes is None:
+            from tracelint.rules import all_rules
+            rules = all_rules()
+            rule_classes = [rules[c] for c in codes]
+        rule_classes = tuple(rule_classes)
+        _init_worker(facts)  # for in-process linting
+        loaded = [load(jobs[i]) for i in todo]
+        pool = pools.get(len(loaded)) if len(loaded) >= 2 else None
+        if pool is not None:
+            fresh = list(pool.map(_lint_job_safe, loaded, [rule_classes] * len(loaded), chunksize=4))
+        else:
+            fresh = [_lint_job_safe(j, rule_classes) for j in loaded]
+        for i, r in zip(todo, fresh):
+            results[i] = r
+            if store is not None and not any(d.code == "TL001" for d in r.diagnostics):
+                store.put(keys[i], to_data(r))
     return results  # type: ignore[return-value]
 
 
-def cache_key(job: FileJob, codes: tuple[str, ...], project_digest: str) -> str:
-    """Everything a file's result depends on: bytes, display path, rules and the project's facts."""
-    return cache_key_parts(job.source, job.display, codes, sorted(job.reach.items()),
-                           sorted(job.module_classes), project_digest,
-                           sorted(job.external_params.items()),
-                           sorted((q, sorted(p.items(), key=lambda kv: kv[0])) for q, p in (job.incoming or {}).items()),
-                           job.index.module)
+def result_key(job: FileJob, codes: tuple[str, ...]) -> str:
+    """A file's own inputs: its content hash, where it is, the rules, and what the project index says
+    about it (entry points and reach, its module classes, helpers it calls in other files and the
+    argument kinds other files pass in). Project-wide facts are not in the key: the entry records the
+    ones the lint read (`JobResult.deps`), checked on every hit."""
+    return caches.key("result", {
+        "source": job.sha, "path": job.path, "display": job.display, "module": job.module,
+        "rules": list(codes), "reach": [to_data(r) for r in job.reach.values()],  # in order: the walk's order
+        "module_classes": sorted(job.module_classes),
+        "external_params": to_data(job.external_params), "incoming": to_data(job.incoming or {}),
+    })
 
 
-def cache_key_parts(*parts) -> str:
-    from tracelint.cache import key
-    return key(*parts)
+def cached_result(store: caches.Store, k: str, facts: ProjectFacts) -> JobResult | None:
+    """The stored result, if it is well-formed and every project fact it read still holds."""
+    data = store.get(k)
+    if data is None:
+        return None
+    try:
+        result = from_data(JobResult, data)
+    except DecodeError:
+        return None
+    return result if facts.holds(result.deps) else None
 
 
-def _external_params(ix: FileIndex, reach: dict[str, Reach], project) -> dict[str, tuple[str, ...]]:
+def external_params(ix: FileIndex, reach: dict[str, Reach], project) -> dict[str, tuple[str, ...]]:
     """Helpers in other project files that this file's reachable code calls, with their parameter names."""
     out: dict[str, tuple[str, ...]] = {}
     funcs = project.functions
@@ -396,21 +535,93 @@ def _external_params(ix: FileIndex, reach: dict[str, Reach], project) -> dict[st
     return out
 
 
-def _incoming(jobs: list[FileJob], results: list[JobResult], project) -> dict[str, dict[str, dict[str, Kind]]]:
+def _incoming(results: list[JobResult], helpers: dict[str, tuple[str, str]]) -> dict[str, dict[str, dict[str, str]]]:
     """path -> helper qualname -> param -> kind, for helpers that got tensor or shape arguments."""
-    out: dict[str, dict[str, dict[str, Kind]]] = {}
+    out: dict[str, dict[str, dict[str, str]]] = {}
     for r in results:
         for dotted, params in r.outgoing.items():
-            hit = project.functions.get(dotted)
+            hit = helpers.get(dotted)
             if hit is None:
                 continue
-            ix, fn = hit
-            useful = {p: k for p, k in params.items() if k in (Kind.TENSOR, Kind.SHAPE, Kind.TENSORS)}
+            path, qualname = hit
+            useful = {p: k for p, k in params.items() if k in USEFUL_KINDS}
             if useful:
-                slot = out.setdefault(ix.path, {}).setdefault(fn.qualname, {})
+                slot = out.setdefault(path, {}).setdefault(qualname, {})
                 for p, k in useful.items():
-                    slot[p] = join([slot[p], k]) if p in slot else k
+                    slot[p] = _join(slot[p], k) if p in slot else k
     return out
+
+
+def _join(a: str, b: str) -> str:
+    """The join of two kinds (by value), as the kind analysis defines it."""
+    if a == b:
+        return a
+    from tracelint.analysis.kinds import Kind, join
+    return join([Kind(a), Kind(b)]).value
+
+
+def _pool(jobs: int, **kwargs):
+    from concurrent.futures import ProcessPoolExecutor
+    return ProcessPoolExecutor(jobs, **kwargs)
+
+
+# ------------------------------------------------------------------ the run summary (warm runs)
+
+def _summary_config(config: Config) -> dict:
+    data = to_data(config)
+    for k in ("jobs", "cache_dir"):
+        data.pop(k, None)
+    return data
+
+
+def _run_summary(config: Config, codes, paths: list[str], requested: list[str],
+                 displays: dict[str, str]) -> tuple[str | None, Report | None]:
+    """(key, the report) of a run over exactly these files, unchanged by size and mtime since; files
+    modified within two seconds of that run are checked by content hash. A miss is (key, None)."""
+    listing = []
+    for p in paths:
+        try:
+            st = os.stat(p)
+        except OSError:
+            return None, None
+        listing.append((p, st.st_size, st.st_mtime_ns))
+    k = caches.key("run", {"config": _summary_config(config), "codes": list(codes), "files": listing,
+                           "requested": [[p, displays.get(p, "")] for p in requested]})
+    value = caches.Store(config.cache_dir, "runs").get(k)
+    if not isinstance(value, dict) or value.keys() != {"report", "racy"}:
+        return k, None
+    try:
+        racy = from_data(dict[str, str], value["racy"])
+        rep = from_data(_Summary, value["report"])
+    except DecodeError:
+        return k, None
+    for p, sha in racy.items():
+        try:
+            with open(p, "rb") as f:
+                if caches.content_hash(f.read()) != sha:
+                    return k, None
+        except OSError:
+            return k, None
+    return k, Report(diagnostics=list(rep.diagnostics), files_checked=rep.files_checked,
+                     errors=list(rep.errors), targets=config.targets)
+
+
+@dataclass
+class _Summary:
+    diagnostics: list[Diagnostic]
+    files_checked: int
+    errors: list[str]
+
+
+def _store_summary(config: Config, k: str, report: Report, state, paths: list[str]) -> None:
+    import time
+    now = time.time_ns()
+    racy = {p: s.sha for p, s in state.files.items() if s.mtime_ns == 0 or s.mtime_ns >= now - 2_000_000_000}
+    if any(p not in state.files for p in paths):
+        return
+    caches.Store(config.cache_dir, "runs").put(k, {
+        "report": to_data(_Summary(report.diagnostics, report.files_checked, report.errors)),
+        "racy": racy})
 
 
 def _lint_job_safe(job: FileJob, rule_classes: tuple[type[Rule], ...]) -> JobResult:
@@ -418,6 +629,7 @@ def _lint_job_safe(job: FileJob, rule_classes: tuple[type[Rule], ...]) -> JobRes
     try:
         return lint_job(job, rule_classes)
     except RecursionError as e:
+        from tracelint.rules import all_rules
         return JobResult([_tool_diag(all_rules()["TL001"], job.display, 1, 1,
                                      f"internal error in the walker on {job.display}: nesting too deep ({e})")], {})
     except Exception as e:  # noqa: BLE001 - isolate the file, keep the run going

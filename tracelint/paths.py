@@ -16,8 +16,13 @@ def display_path(path: str) -> str:
     return Path(rel).as_posix()
 
 
-def use_color(stream) -> bool:
-    """ANSI colour on a TTY only; NO_COLOR turns it off, FORCE_COLOR on."""
+COLOR_MODES = ("auto", "always", "never")
+
+
+def use_color(stream, mode: str = "auto") -> bool:
+    """`--color`: always / never, or auto: on a TTY only, NO_COLOR turns it off, FORCE_COLOR on."""
+    if mode != "auto":
+        return mode == "always"
     if os.environ.get("NO_COLOR"):
         return False
     if os.environ.get("FORCE_COLOR"):

@@ -36,7 +36,9 @@ class Rule:
     code: ClassVar[str]
     name: ClassVar[str]
     summary: ClassVar[str]
-    message: ClassVar[str]                 # str.format template
+    message: ClassVar[str]                 # str.format template: what breaks under which target, what to write instead
+    short_message: ClassVar[str]           # str.format template over the same fields: the one-line headline
+    short_variants: ClassVar[Mapping[str, str]] = {}   # another `message` template passed to report() -> its headline
     help: ClassVar[str]                    # what to write instead
     targets: ClassVar[Mapping[str, Effect]]
     valid: ClassVar[tuple[str, ...]] = ()
@@ -63,7 +65,15 @@ class Rule:
         advice = help or self.help
         if not self.advice_in_message and advice:
             text = f"{text.rstrip('. ')} — use instead: {advice}"
-        self.ctx.add_finding(self, node, text, effects, advice)
+        self.ctx.add_finding(self, node, text, effects, advice, short=self.headline(message, fmt))
+
+    def headline(self, message: str | None, fmt: Mapping[str, object]) -> str:
+        """The short message for a finding reported with `message` (None: the rule's own) and `fmt`."""
+        template = self.short_variants.get(message, self.short_message) if message else self.short_message
+        try:
+            return template.format(**fmt)
+        except (KeyError, IndexError):   # a template naming a field this call does not give
+            return self.summary.rstrip(".")
 
     def _consequence(self, text: str, effects: Mapping[str, Effect]) -> str:
         """`text` without the "<target>: ..." parts of targets a guard excludes here."""
@@ -91,3 +101,4 @@ class Rule:
         assert re.fullmatch(r"TL\d{3}", cls.code), cls.code
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", cls.name), cls.name
         assert set(cls.targets) == set(TARGETS), f"{cls.code}: effects for every target"
+        assert getattr(cls, "short_message", "").strip(), f"{cls.code}: a short_message"

@@ -6,7 +6,8 @@ import re
 import tokenize
 from dataclasses import dataclass, field
 
-_IGNORE = re.compile(r"#\s*tracelint\s*:\s*ignore(?:\[(?P<codes>[^\]]*)\])?", re.I)
+_IGNORE = re.compile(r"#\s*tracelint\s*:\s*ignore(?!-)(?:\[(?P<codes>[^\]]*)\])?", re.I)
+_IGNORE_FILE = re.compile(r"#\s*tracelint\s*:\s*ignore-file\[(?P<codes>[^\]]*)\]", re.I)
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]*(?:[\s,]+[A-Z]+[0-9]*)*))?", re.I)
 _SKIP_FILE = re.compile(r"#\s*tracelint\s*:\s*skip-file\b", re.I)
 
@@ -46,6 +47,20 @@ def might_have_comments(text: str) -> bool:
 
 def skip_file(text: str) -> bool:
     return bool(_SKIP_FILE.search(text)) and any(_SKIP_FILE.search(c) for _, _, c in _comments(text))
+
+
+def file_level(text: str) -> list[Suppression]:
+    """`# tracelint: ignore-file[TL201, ...]` comments (anywhere): these codes, everywhere in the file."""
+    if "ignore-file" not in text:
+        return []
+    out = []
+    for line, col, comment in _comments(text):
+        m = _IGNORE_FILE.search(comment)
+        if m:
+            codes = tuple(c.strip() for c in re.split(r"[\s,]+", m.group("codes")) if c.strip())
+            if codes:
+                out.append(Suppression(line, col + 1, codes, ours=True))
+    return out
 
 
 def parse(text: str) -> dict[int, Suppression]:

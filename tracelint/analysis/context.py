@@ -384,7 +384,7 @@ class FileContext:
 
     # ---------------------------------------------------------------- findings
     def add_finding(self, rule: Rule, node: cst.CSTNode, message: str, effects: dict[str, Effect],
-                    help: str) -> None:
+                    help: str, short: str = "") -> None:
         for t in self.excluded_targets():
             if t in effects and effects[t].applies:
                 reason = next(r for ts, r in reversed(self.excluded) if t in ts)
@@ -392,7 +392,7 @@ class FileContext:
         if not any(e.applies for e in effects.values()):
             return
         stmt = self.stmts[-1] if self.stmts else node
-        self.findings.append((rule, node, message, effects, help, self.scope_name(), stmt, self.top))
+        self.findings.append((rule, node, message, effects, help, self.scope_name(), stmt, self.top, short))
 
 
 _TYPE_COMMENT = re.compile(r"#\s*type:\s*\((.*)\)\s*->")
@@ -401,13 +401,13 @@ _TYPE_COMMENT = re.compile(r"#\s*type:\s*\((.*)\)\s*->")
 def type_comment_params(fn: cst.FunctionDef) -> dict[str, str]:
     """PEP 484 type comments (`# type: (List[Tensor]) -> Tensor`), which TorchScript honours too."""
     body = fn.body
-    comment = None
+    candidates = []   # the def line's own comment (which may be another directive), then the next line's
     if isinstance(body, cst.IndentedBlock):
         if body.header.comment is not None:
-            comment = body.header.comment.value
-        elif body.body and body.body[0].leading_lines and body.body[0].leading_lines[0].comment is not None:
-            comment = body.body[0].leading_lines[0].comment.value
-    m = _TYPE_COMMENT.match(comment or "")
+            candidates.append(body.header.comment.value)
+        if body.body and body.body[0].leading_lines and body.body[0].leading_lines[0].comment is not None:
+            candidates.append(body.body[0].leading_lines[0].comment.value)
+    m = next((m for m in map(_TYPE_COMMENT.match, candidates) if m), None)
     if not m:
         return {}
     parts, depth, cur = [], 0, ""

@@ -13,6 +13,21 @@ from pathlib import Path
 
 # Base classes that make a class an nn.Module (besides torch.nn.<Anything> classes).
 MODULE_BASES = {"torch.nn.Module", "torch.nn.modules.module.Module", "nn.Module"}
+# Public base classes of widely used model libraries that are themselves nn.Module subclasses. A
+# user's model that subclasses one is an nn.Module although its base chain leaves the project:
+# site-packages is never read (what is installed differs between an editor, pre-commit's isolated
+# environment and CI, and a file must give the same findings everywhere), so they are named here.
+# Others: `module-bases` in the config.
+LIBRARY_MODULE_BASES = frozenset({
+    "transformers.PreTrainedModel", "transformers.modeling_utils.PreTrainedModel",
+    "diffusers.ModelMixin", "diffusers.models.ModelMixin", "diffusers.models.modeling_utils.ModelMixin",
+    "pytorch_lightning.LightningModule", "lightning.LightningModule", "lightning.pytorch.LightningModule",
+    "lightning.pytorch.core.module.LightningModule", "pytorch_lightning.core.module.LightningModule",
+    "torchvision.models.ResNet", "torchvision.models.resnet.ResNet",
+    "torchvision.models.VisionTransformer", "torchvision.models.vision_transformer.VisionTransformer",
+    "timm.models.vision_transformer.VisionTransformer", "timm.models.resnet.ResNet",
+    "timm.models.VisionTransformer", "timm.models.ResNet",
+})
 CAPTURE_CALLS = {
     "torch.jit.trace": "trace", "torch.jit.script": "script", "torch.jit.trace_module": "trace",
     "torch.export.export": "export", "torch.export": "export", "torch.compile": "compile",
@@ -315,7 +330,7 @@ class ProjectIndex:
 
 
 def _is_torch_module_base(name: str, extra: set[str]) -> bool:
-    if name in MODULE_BASES or name in extra:
+    if name in MODULE_BASES or name in LIBRARY_MODULE_BASES or name in extra:
         return True
     # any torch.nn class (nn.Linear, nn.Sequential...) is a Module subclass
     if name.startswith("torch.nn.") and name.rsplit(".", 1)[-1][:1].isupper():

@@ -132,8 +132,16 @@ def build(unexplained: list[Event], run_targets: tuple[str, ...], fallback_displ
             code=code, name=_NAMES[code], message=_message(code, group), severity=Severity.ERROR,
             effects=effects, scope=scope_of(first.path, line) if first.path else "",
             help=_help(code), source_line=src, verdict=verdict,
-            verdicts=tuple((t, verdict) for t, _ in effects), evidence=tuple(evidence)))
+            verdicts=tuple((t, verdict) for t, _ in effects), evidence=tuple(evidence),
+            short=_short(code)))
     return out
+
+
+def _short(code: str) -> str:
+    from tracelint.rules import all_rules
+
+    rule = all_rules().get(code)
+    return rule.short_message if rule is not None else ""
 
 
 def _help(code: str) -> str:

@@ -6,23 +6,33 @@ a newline. `summary(report)` is the one human line for stderr; only text-like fo
 """
 from __future__ import annotations
 
-from typing import Callable
+import importlib
+from collections.abc import Mapping
+from typing import Callable, Iterator
 
 from tracelint.diagnostics import Report
-from tracelint.reporters import full, github, jsonl, sarif, text
-from tracelint.reporters import json as json_
 from tracelint.reporters.text import summary
 
 Renderer = Callable[..., str]
 
-FORMATS: dict[str, Renderer] = {
-    "text": text.render,
-    "full": full.render,
-    "json": json_.render,
-    "jsonl": jsonl.render,
-    "sarif": sarif.render,
-    "github": github.render,
-}
+
+class _Renderers(Mapping):
+    """format -> render function; a reporter module is imported only when its format is used."""
+
+    MODULES = {"text": "text", "full": "full", "json": "json", "jsonl": "jsonl", "sarif": "sarif",
+               "github": "github"}
+
+    def __getitem__(self, fmt: str) -> Renderer:
+        return importlib.import_module(f"{__name__}.{self.MODULES[fmt]}").render
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.MODULES)
+
+    def __len__(self) -> int:
+        return len(self.MODULES)
+
+
+FORMATS: Mapping[str, Renderer] = _Renderers()
 
 
 def render(report: Report, fmt: str, color: bool = False) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from tracelint.diagnostics import Diagnostic, Report, Severity
+from tracelint.targets import FAIL, TARGETS, WARN
 
 BOLD = "\x1b[1m"
 RED = "\x1b[31m"
@@ -38,23 +39,41 @@ def verdict_suffix(d: Diagnostic) -> str:
     return f" [{verdict}]"
 
 
-def finding_line(d: Diagnostic, *, color: bool = False) -> str:
-    """`path:line:col: CODE message` with 1-based line and column (the text format, one finding)."""
+def targets_suffix(d: Diagnostic, targets: Iterable[str]) -> str:
+    """` [trace, export]`: the selected targets that fail; `warns: trace` for those that only warn.
+
+    Tool findings (TL0xx: syntax error, crash, unused suppression) concern no capture mechanism.
+    """
+    if d.code.startswith("TL0"):
+        return ""
+    effects = d.effect_map
+    chosen = [t for t in TARGETS if t in set(targets) and t in effects]
+    fails = [t for t in chosen if effects[t].outcome == FAIL]
+    warns = [t for t in chosen if effects[t].outcome == WARN]
+    parts = [", ".join(fails)] if fails else []
+    if warns:
+        parts.append("warns: " + ", ".join(warns))
+    return f" [{'; '.join(parts)}]" if parts else ""
+
+
+def finding_line(d: Diagnostic, targets: Iterable[str] = TARGETS, *, color: bool = False) -> str:
+    """`path:line:col: CODE short message [targets that fail]`, 1-based (the text format, one finding)."""
     location = paint(f"{d.path}:{d.line}:{d.column}:", BOLD, color)
     code = paint(d.code, SEVERITY_COLOR.get(d.severity, ""), color)
-    return f"{location} {code} {one_line(d.message)}{verdict_suffix(d)}"
+    return f"{location} {code} {one_line(d.headline)}{targets_suffix(d, targets)}{verdict_suffix(d)}"
 
 
-def effects_line(d: Diagnostic, targets: Iterable[str]) -> str:
-    """`trace: silently wrong; script: ok` over the selected targets, in their canonical order."""
+def effect_lines(d: Diagnostic, targets: Iterable[str]) -> list[str]:
+    """`trace [fail]: what happens` per selected target, in their canonical order."""
     effects = d.effect_map
-    parts = []
-    for target in targets:
+    out = []
+    for target in TARGETS:
         effect = effects.get(target)
-        if effect is None:
+        if effect is None or target not in set(targets):
             continue
-        parts.append(f"{target}: {one_line(effect.text or effect.outcome)}")
-    return "; ".join(parts)
+        text = one_line(effect.text)
+        out.append(f"{target} [{effect.outcome}]" + (f": {text}" if text and text != effect.outcome else ""))
+    return out
 
 
 def dynamic_table(dynamic: list[dict[str, Any]]) -> list[str]:

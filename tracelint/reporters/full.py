@@ -1,11 +1,15 @@
-"""The text line plus context: the source line, a caret under the exact span, the fix and per-target effects."""
+"""The text line plus context: the source line, a caret under the span, each selected target's outcome, the fix.
+
+Each part is printed once: the headline is the text format's line, the consequence per target and
+what to write instead follow it (the JSON `message` field is these three in one sentence).
+"""
 from __future__ import annotations
 
 import unicodedata
 
 from tracelint.diagnostics import Diagnostic, Report
 from tracelint.reporters._common import (
-    SEVERITY_COLOR, dynamic_table, effects_line, finding_line, join_lines, one_line, paint)
+    SEVERITY_COLOR, dynamic_table, effect_lines, finding_line, join_lines, one_line, paint)
 
 
 def _width(ch: str) -> int:
@@ -32,17 +36,18 @@ def underline(d: Diagnostic) -> str:
 
 
 def _finding(d: Diagnostic, targets: tuple[str, ...], color: bool) -> list[str]:
-    lines = [finding_line(d, color=color)]
+    lines = [finding_line(d, targets, color=color)]
     gutter = " " * len(str(d.line))
     if d.source_line.strip():
         src = d.source_line.rstrip("\r\n")
         lines += [f"{gutter} |", f"{d.line} | {src}",
                   f"{gutter} | " + paint(underline(d), SEVERITY_COLOR.get(d.severity, ""), color)]
+    if d.code.startswith("TL0") and d.message != d.headline:
+        lines.append(f"{gutter} = {one_line(d.message)}")   # a tool finding's details (a crash's traceback)
+    if not d.code.startswith("TL0"):
+        lines += [f"{gutter} = {line}" for line in effect_lines(d, targets)]
     if d.help:
         lines.append(f"{gutter} = help: {one_line(d.help)}")
-    effects = effects_line(d, targets)
-    if effects:
-        lines.append(f"{gutter} = {effects}")
     for item in d.evidence:
         lines.append(f"{gutter} = {d.verdict or 'evidence'}: {one_line(item)}")
     return lines

@@ -6,14 +6,13 @@ that survives unrelated edits above the finding, so alerts are not closed and re
 """
 from __future__ import annotations
 
-import hashlib
 import json
-from collections import Counter
 from typing import Any
 from urllib.parse import quote
 
 import tracelint
 from tracelint.diagnostics import Diagnostic, Report, RuleInfo, Severity
+from tracelint.fingerprint import fingerprints
 from tracelint.targets import FAIL, WARN, Effect
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -94,12 +93,6 @@ def _region(d: Diagnostic) -> dict[str, int]:
             "endLine": max(end_line, 1), "endColumn": max(end_column, 1)}
 
 
-def line_hash(code: str, path: str, source_line: str) -> str:
-    """Stable across edits elsewhere in the file: only the rule, the file and the line's own text count."""
-    data = "\0".join((code, path, source_line.strip()))
-    return hashlib.sha256(data.encode("utf-8")).hexdigest()[:32]
-
-
 def _result(d: Diagnostic, index: int, fingerprint: str) -> dict[str, Any]:
     properties: dict[str, Any] = {"targets": _targets_dict(d.effect_map), "scope": d.scope,
                                   "confidence": d.confidence}
@@ -123,14 +116,8 @@ def as_dict(report: Report) -> dict[str, Any]:
     """The SARIF log as plain data (what `render` serialises)."""
     rules = _rules(report)
     index = {info.code: i for i, info in enumerate(rules)}
-    seen: Counter[str] = Counter()
-    results = []
-    for d in report.diagnostics:
-        digest = line_hash(d.code, d.path, d.source_line)
-        # Same text twice in a file (two identical lines): the occurrence index tells them apart.
-        fingerprint = f"{digest}:{seen[digest] + 1}"
-        seen[digest] += 1
-        results.append(_result(d, index[d.code], fingerprint))
+    results = [_result(d, index[d.code], fingerprint)
+               for d, fingerprint in zip(report.diagnostics, fingerprints(report.diagnostics))]
     invocation: dict[str, Any] = {"executionSuccessful": not report.failed}
     if report.errors:
         invocation["toolExecutionNotifications"] = [

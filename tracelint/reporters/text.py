@@ -1,4 +1,5 @@
-"""The default format: one `path:line:col: CODE message` line per finding (grep-, editor- and matcher-friendly).
+"""The default format: one `path:line:col: CODE short message [targets]` line per finding (grep-, editor-
+and matcher-friendly, readable at ~120 columns); `full`, `tracelint rule CODE` and JSON say more.
 
 Nothing else goes to stdout except the dynamic checker's table when one ran; the count of findings is
 `summary()`, which the CLI prints to stderr so stdout stays machine-readable.
@@ -10,7 +11,7 @@ from tracelint.reporters._common import count_files, dynamic_table, finding_line
 
 
 def render(report: Report, *, color: bool = False) -> str:
-    lines = [finding_line(d, color=color) for d in report.diagnostics]
+    lines = [finding_line(d, report.targets, color=color) for d in report.diagnostics]
     table = dynamic_table(report.dynamic)
     if table:
         lines += ([""] if lines else []) + table

@@ -15,6 +15,7 @@ class TensorCondition(ConditionRule):
     code = "TL101"
     name = "tensor-condition"
     summary = "A Python `if`/ternary/`and`/`or`/`not` decided by tensor data inside forward."
+    short_message = "the {where} condition reads tensor data in Python"
     message = ("the {where} condition reads tensor data in Python: trace bakes the branch taken on the "
                "example input (silently wrong on others); export and compile(fullgraph) cannot capture "
                "a data-dependent branch")
@@ -37,6 +38,7 @@ class TensorCondition(ConditionRule):
         "export": fail("GuardOnDataDependentSymNode (strict export keeps it as a runtime assert)"),
         "compile": ok("kept as a runtime check"),
     }
+    short_variants = {validation_message: "the if condition validates tensor data in Python"}
     valid = (
         """
 from typing import Optional

@@ -15,6 +15,7 @@ class TensorWhile(ConditionRule):
     code = "TL102"
     name = "tensor-while"
     summary = "A `while` loop inside forward whose condition reads tensor data."
+    short_message = "the while-loop condition reads tensor data"
     message = ("the while-loop condition reads tensor data: trace unrolls the loop as many times as it "
                "ran on the example (silently wrong on others); export and compile(fullgraph) cannot "
                "capture a data-dependent loop")

@@ -15,6 +15,7 @@ class TensorAssert(ConditionRule):
     code = "TL103"
     name = "tensor-assert"
     summary = "A Python `assert` inside forward that checks tensor data."
+    short_message = "the assert reads tensor data"
     message = ("the assert reads tensor data: trace warns and drops the check from the graph; "
                "non-strict export cannot guard on a data-dependent value")
     help = "use `torch._check(...)` (kept by export and compile) or validate the input outside forward"

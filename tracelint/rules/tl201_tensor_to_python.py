@@ -40,6 +40,7 @@ class TensorToPython(Rule):
     code = "TL201"
     name = "tensor-to-python"
     summary = "`.item()` / `.tolist()` / `.numpy()` on a tensor inside forward turns data into a Python value."
+    short_message = "`.{method}()` turns tensor data into a Python value"
     message = "`.{method}()` turns tensor data into a Python value: {consequence}"
     help = _HELP["item"]
     targets = {t: e for t, e in _EFFECTS["item"].items()} | {

@@ -32,6 +32,7 @@ class TensorScalarCast(Rule):
     code = "TL202"
     name = "tensor-scalar-cast"
     summary = "`int()` / `float()` / `bool()` / `complex()` of tensor data inside forward."
+    short_message = "`{fn}(...)` turns tensor data into a Python {fn}"
     message = "`{fn}(...)` turns tensor data into a Python {fn}: {consequence}"
     help = ("keep the value a tensor (`x[:, :n]` -> a mask with `torch.arange(...) < n`; "
             "`x / x.std()` broadcasts), or move the conversion out of forward")

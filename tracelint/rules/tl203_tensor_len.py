@@ -14,6 +14,7 @@ class TensorLen(Rule):
     code = "TL203"
     name = "tensor-len"
     summary = "`len(tensor)` inside forward: the first dimension becomes a Python constant."
+    short_message = "`len()` of a tensor is a Python int"
     message = ("`len()` of a tensor is a Python int: trace bakes the example's length (silently wrong on "
                "other lengths); export specialises a dynamic dimension to a constant")
     help = "use `x.shape[0]` or `x.size(0)`, which trace records and export keeps symbolic"

@@ -16,6 +16,7 @@ class TensorIteration(Rule):
     code = "TL204"
     name = "tensor-iteration"
     summary = "Iterating over a tensor in Python inside forward unrolls to the example's length."
+    short_message = "{what} iterates over a tensor in Python"
     message = ("{what} iterates over a tensor in Python: trace unrolls it to the example's length "
                "(wrong or failing on other lengths); export specialises the dynamic dimension")
     help = ("use a vectorised op over the dimension (`x.sum(0)`, `x.cumsum(0)`, broadcasting), "

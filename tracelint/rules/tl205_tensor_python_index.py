@@ -14,6 +14,7 @@ class TensorPythonIndex(Rule):
     code = "TL205"
     name = "tensor-python-index"
     summary = "A tensor used to index a Python list/tuple inside forward."
+    short_message = "a tensor indexes a Python {container}"
     message = ("indexing a Python {container} with a tensor calls `Tensor.__index__`: trace bakes the "
                "example's index with no warning at all (silently wrong on others); export cannot guard on it")
     help = ("store the values as a tensor (a buffer: `self.register_buffer('scales', torch.tensor([...]))`) "

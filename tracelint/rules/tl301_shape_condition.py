@@ -49,6 +49,7 @@ class ShapeCondition(ConditionRule):
     code = "TL301"
     name = "shape-condition"
     summary = "A Python `if`/`while`/ternary on a shape, size or rank inside forward."
+    short_message = "the {where} condition reads a shape in Python"
     message = ("the {where} condition reads a shape in Python: trace bakes the branch taken for the "
                "example's sizes (silently wrong for others); export specialises or guards the dynamic "
                "dimension and fails on other sizes")
@@ -71,6 +72,7 @@ class ShapeCondition(ConditionRule):
         "export": ok("the check becomes a shape guard"),
         "compile": ok("the check becomes a shape guard"),
     }
+    short_variants = {validation_message: "the if condition validates a shape in Python"}
     valid = (
         """
 import torch

@@ -15,6 +15,7 @@ class ShapeAssert(ConditionRule):
     code = "TL302"
     name = "shape-assert"
     summary = "A Python `assert` on a shape inside forward is dropped by trace."
+    short_message = "the assert reads a shape in Python"
     message = ("the assert reads a shape in Python: trace emits a TracerWarning and drops the check "
                "from the graph, so the traced model accepts wrong shapes")
     help = "use `torch._check(x.shape[-1] == 3)` (kept by export/compile) or validate outside forward"

@@ -23,6 +23,7 @@ class ShapeToPython(Rule):
     code = "TL303"
     name = "shape-to-python"
     summary = "`int()`/`float()`/`math.*`/NumPy/`max()`/`min()` applied to a shape inside forward."
+    short_message = "`{fn}(...)` turns a shape into a plain Python number"
     message = ("`{fn}(...)` turns a shape into a plain Python number: {consequence}")
     help = ("keep sizes as they are (`x.view(x.size(0), -1)`, `x.shape[-1] ** -0.5`, `x.flatten(1)`), "
             "or use torch ops (`torch.clamp`, `torch.sqrt` on a tensor) so the computation is recorded")

@@ -14,6 +14,7 @@ class RangeOverShape(Rule):
     code = "TL304"
     name = "range-over-shape"
     summary = "A Python loop over `range(x.size(i))` inside forward is unrolled by trace."
+    short_message = "Python loop over `range()` of a shape"
     message = ("`range()` over a shape: trace unrolls the loop to the example's size with no warning "
                "(silently wrong for other sizes); export specialises the dynamic dimension")
     help = ("vectorise over the dimension (`x * torch.arange(1, n + 1)[:, None]`, `cumsum`, batched "

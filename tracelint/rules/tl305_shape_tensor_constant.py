@@ -29,6 +29,7 @@ class ShapeTensorConstant(Rule):
     code = "TL305"
     name = "shape-tensor-constant"
     summary = "`torch.tensor([...])` of shape values inside forward is recorded as a constant by trace."
+    short_message = "`{fn}(...)` of shape values is recorded as a constant"
     message = ("`{fn}(...)` of shape values: trace records the resulting tensor as a constant, so the "
                "example's sizes are baked in (silently wrong for other shapes)")
     help = ("build it with tensor ops from the sizes (`torch.stack([torch.tensor(h), torch.tensor(w)])` "

@@ -21,6 +21,7 @@ class DtypeDeviceCondition(ConditionRule):
     code = "TL306"
     name = "dtype-device-condition"
     summary = "A Python `if`/ternary on an input's dtype or device inside forward."
+    short_message = "the {where} condition reads the {what}"
     message = ("the {where} condition reads the {what}: trace and export bake the branch for the "
                "example's {what} with no guard (silently wrong for inputs of another {what})")
     help = ("make the code dtype/device-agnostic (`x.to(self.weight.dtype)`, `*_like` / `new_*` "
@@ -42,6 +43,7 @@ class DtypeDeviceCondition(ConditionRule):
         "export": ok("the exported program is specialised to the example's dtype/device"),
         "compile": ok("guards on dtype/device"),
     }
+    short_variants = {validation_message: "the if condition validates the {what}"}
     valid = (
         """
 import torch

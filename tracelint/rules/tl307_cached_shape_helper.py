@@ -16,6 +16,7 @@ class CachedShapeHelper(Rule):
     code = "TL307"
     name = "cached-shape-helper"
     summary = "An `lru_cache`'d helper called with shape values inside forward."
+    short_message = "`{fn}` is memoised with `{cache}` and called with shapes"
     message = ("`{fn}` is memoised with `{cache}` and called with shape values: non-strict export passes "
                "symbolic sizes, which are unhashable (TypeError); Dynamo ignores the cache")
     help = ("drop the cache inside forward (compute the table with torch ops), or precompute it in "

@@ -16,6 +16,7 @@ class RankCondition(ConditionRule):
     code = "TL308"
     name = "rank-condition"
     summary = "A Python `if`/`while`/ternary on the rank (`x.dim() == 3`) inside forward (opt-in)."
+    short_message = "the {where} condition reads the rank in Python"
     message = ("the {where} condition reads the rank in Python: trace bakes the branch for the example's "
                "rank (silently wrong for inputs of another rank); export installs a guard and fails on them")
     help = ("capture one model per input rank, or normalise the rank before forward "

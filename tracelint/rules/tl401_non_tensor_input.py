@@ -50,9 +50,17 @@ class NonTensorInput(Rule):
     code = "TL401"
     name = "non-tensor-input"
     summary = "A forward parameter that is not a tensor: None defaults, int/bool/str flags, unannotated containers."
+    short_message = "`{name}` is not a tensor input"
     message = "`{name}` is not a tensor input: {consequence}"
     help = _HELP["scalar"]
     targets = effects(trace=_SCALAR["trace"], script=_NONE_DEFAULT["script"], export=_SCALAR["export"])
+    short_variants = {
+        _MESSAGES["none"]: "`{name}=None` without an annotation",
+        _MESSAGES["none_inner"]: "`{name}=None` without an annotation",
+        _MESSAGES["scalar"]: "`{name}: {ann}` is a Python value at the capture boundary",
+        _MESSAGES["dict"]: "`{name}` is used as a dict but has no annotation",
+        _MESSAGES["sequence"]: "`{name}` is used as a list but has no annotation",
+    }
     valid = (
         """
 from typing import Dict, Optional

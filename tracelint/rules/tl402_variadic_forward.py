@@ -14,6 +14,7 @@ class VariadicForward(Rule):
     advice_in_message = True  # the message already ends with what to write instead
     name = "variadic-forward"
     summary = "`*args` / `**kwargs` / `*, opt=default` in forward or a helper: torch.jit.script rejects the signature."
+    short_message = "`{param}` in a scripted signature"
     message = "script: `{param}` does not compile in TorchScript (\"Compiled functions can't take variable number of arguments or use keyword-only arguments with defaults\"); list the parameters explicitly"
     help = "spell the parameters out with annotations (`def forward(self, x, y: Optional[Tensor] = None)`); trace, export and compile accept the signature as is"
     targets = script_only("compile error: variable number of arguments / keyword-only arguments with defaults")

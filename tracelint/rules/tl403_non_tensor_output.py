@@ -16,6 +16,7 @@ class NonTensorOutput(Rule):
     advice_in_message = True  # the message already ends with what to write instead
     name = "non-tensor-output"
     summary = "forward returns None or a Python value next to its tensors: torch.jit.trace only outputs tensors."
+    short_message = "forward returns {what} at output {index}"
     message = "trace: forward returns {what} at output {index}, and traced functions can only output tensors (\"Only tensors, lists, tuples of tensors, or dictionary of tensors can be output\"); return tensors only"
     help = "return only tensors: drop the None (or return a separate entry point), and keep numbers as tensors (`x.sum()`, not `.item()`)"
     targets = effects(trace=fail("error: only tensors can be output from traced functions"))

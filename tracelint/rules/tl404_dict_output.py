@@ -15,6 +15,7 @@ class DictOutput(Rule):
     advice_in_message = True  # the message already ends with what to write instead
     name = "dict-output"
     summary = "forward returns a dict: torch.jit.trace with the default strict=True raises."
+    short_message = "forward returns a dict"
     message = "trace: forward returns a dict, which torch.jit.trace rejects with the default strict=True (\"Encountering a dict at the output of the tracer\"); return a tuple or trace with strict=False"
     help = "return a tuple in a fixed order, or call `torch.jit.trace(model, inputs, strict=False)`; script, export and compile accept dicts"
     targets = effects(trace=fail("error: dict output with strict=True"))

@@ -15,6 +15,7 @@ class ListOutput(Rule):
     advice_in_message = True  # the message already ends with what to write instead
     name = "list-output"
     summary = "forward returns a list: torch.jit.trace warns and freezes the list's length."
+    short_message = "forward returns a list"
     message = "trace: forward returns a list; torch.jit.trace warns (\"Encountering a list at the output of the tracer\") and freezes its length; return a fixed-size tuple or a stacked tensor, or trace with strict=False"
     help = "stack same-shaped tensors (`torch.stack(outs)`), return a fixed-size tuple (`return a, b`), or trace with `strict=False`; note `tuple(outs)` does not compile in TorchScript"
     targets = effects(trace=warn("TracerWarning: list output, the length is frozen"))

@@ -26,6 +26,7 @@ class StructuredOutput(Rule):
     code = "TL406"
     name = "structured-output"
     summary = "forward returns a namedtuple or dataclass: trace flattens namedtuples; trace, script and export reject dataclasses."
+    short_message = "forward returns the {what} `{cls}`"
     message = "forward returns the {what} `{cls}`: {consequence}"
     help = _HELP["dataclass"]
     targets = _EFFECTS["dataclass"]

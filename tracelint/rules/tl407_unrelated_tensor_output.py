@@ -18,6 +18,7 @@ class UnrelatedTensorOutput(Rule):
     advice_in_message = True  # the message already ends with what to write instead
     name = "unrelated-tensor-output"
     summary = "forward returns a plain tensor attribute: torch.jit.trace rejects outputs with no data dependence on inputs."
+    short_message = "`self.{attr}` is returned but does not depend on the inputs"
     message = "trace: `self.{attr}` is a plain tensor attribute returned as-is, and torch.jit.trace rejects an output that does not depend on the inputs (\"did not have observable data dependence\"); register it as a buffer or return it outside forward"
     help = "register the tensor with `self.register_buffer(\"table\", ...)`, or expose it as an attribute instead of an output"
     targets = effects(trace=fail("error: output has no observable data dependence on the inputs"))

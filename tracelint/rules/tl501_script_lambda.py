@@ -14,6 +14,7 @@ class ScriptLambda(Rule):
     advice_in_message = True  # the message already ends with what to write instead
     name = "script-lambda"
     summary = "A `lambda` inside forward: torch.jit.script rejects it (\"Lambda aren't supported\")."
+    short_message = "a lambda in scripted code"
     message = "script: a lambda does not compile in TorchScript (\"Lambda aren't supported\"); define a method or module-level function instead"
     help = "write a method (`def _act(self, t)`) or a module-level function and call it"
     targets = script_only("compile error: Lambda aren't supported")

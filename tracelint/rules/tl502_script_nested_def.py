@@ -14,6 +14,7 @@ class ScriptNestedDef(Rule):
     advice_in_message = True  # the message already ends with what to write instead
     name = "script-nested-def"
     summary = "A `def` inside forward (or a helper it calls): torch.jit.script cannot compile closures."
+    short_message = "nested `def {fn}` inside `{outer}`"
     message = "script: `def {fn}` inside `{outer}` does not compile (\"function definitions aren't supported\"); move it to a method or module level"
     help = "move the inner function to a method or a module-level function and pass what it closes over as arguments"
     targets = script_only("compile error: function definitions aren't supported")

@@ -14,6 +14,7 @@ class ScriptTryExcept(Rule):
     advice_in_message = True  # the message already ends with what to write instead
     name = "script-try-except"
     summary = "A `try`/`except` inside forward: torch.jit.script rejects it (\"try blocks aren't supported\")."
+    short_message = "a `try` block in scripted code"
     message = "script: `try` blocks do not compile in TorchScript (\"try blocks aren't supported\"); decide the path without catching exceptions"
     help = "choose the operation up front (e.g. `x.reshape(...)` instead of trying `x.view(...)`), or move the try into an `@torch.jit.ignore` helper"
     targets = script_only("compile error: try blocks aren't supported")

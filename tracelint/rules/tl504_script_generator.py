@@ -14,6 +14,7 @@ class ScriptGenerator(Rule):
     advice_in_message = True  # the message already ends with what to write instead
     name = "script-generator"
     summary = "A generator (`yield`) reached from forward: torch.jit.script rejects it (\"Yield aren't supported\")."
+    short_message = "`yield` in scripted code"
     message = "script: `yield` does not compile in TorchScript (\"Yield aren't supported\"); build and return a list instead"
     help = "return a `List[Tensor]` built with `.append()` (or a list comprehension) instead of yielding"
     targets = script_only("compile error: Yield aren't supported")

@@ -14,6 +14,7 @@ class ScriptGlobal(Rule):
     advice_in_message = True  # the message already ends with what to write instead
     name = "script-global"
     summary = "A `global` statement inside forward: torch.jit.script rejects it (\"global variables aren't supported\")."
+    short_message = "`global {names}` in scripted code"
     message = "script: `global {names}` does not compile in TorchScript (\"global variables aren't supported\"); keep the state on the module"
     help = "keep counters and state on the module (a buffer or an attribute updated outside forward), not in module globals"
     targets = script_only("compile error: global variables aren't supported")

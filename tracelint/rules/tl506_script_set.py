@@ -14,6 +14,7 @@ class ScriptSet(Rule):
     advice_in_message = True  # the message already ends with what to write instead
     name = "script-set"
     summary = "A set inside forward: torch.jit.script has no set type (\"Set aren't supported\")."
+    short_message = "a set in scripted code"
     message = "script: sets do not compile in TorchScript (\"Set aren't supported\"); use a tuple or list for membership tests"
     help = "use a tuple (`x.dim() in (2, 3)`) or a list; TorchScript supports `in` on both"
     targets = script_only("compile error: Set aren't supported")

@@ -14,6 +14,7 @@ class ScriptWalrus(Rule):
     advice_in_message = True  # the message already ends with what to write instead
     name = "script-walrus"
     summary = "An assignment expression (`:=`) inside forward: torch.jit.script rejects it (\"NamedExpr aren't supported\")."
+    short_message = "walrus `{target} := ...` in scripted code"
     message = "script: `{target} := ...` does not compile in TorchScript (\"NamedExpr aren't supported\"); assign on its own line first"
     help = "assign the value in a separate statement before the test (`n = x.size(0)`, then `if n > 1:`)"
     targets = script_only("compile error: NamedExpr aren't supported")

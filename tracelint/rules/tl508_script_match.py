@@ -14,6 +14,7 @@ class ScriptMatch(Rule):
     advice_in_message = True  # the message already ends with what to write instead
     name = "script-match"
     summary = "A `match` statement inside forward: torch.jit.script rejects it (\"Match aren't supported\")."
+    short_message = "a `match` statement in scripted code"
     message = "script: `match` does not compile in TorchScript (\"Match aren't supported\"); use `if`/`elif` instead"
     help = "rewrite the `match` as an `if`/`elif` chain on the same value"
     targets = script_only("compile error: Match aren't supported")

@@ -25,6 +25,7 @@ class ScriptStarUnpack(Rule):
     advice_in_message = True  # the message already ends with what to write instead
     name = "script-star-unpack"
     summary = "Starred unpacking (`first, *rest = ...`) inside forward: torch.jit.script cannot infer the list size."
+    short_message = "starred unpacking `*{name}` in scripted code"
     message = "script: starred unpacking `*{name}` does not compile in TorchScript (\"cannot infer list size\"); index or slice instead"
     help = "index and slice explicitly (`parts = x.unbind(0)`; `first = parts[0]`; `rest = parts[1:]`)"
     targets = script_only("compile error: starred unpacking, cannot infer list size")

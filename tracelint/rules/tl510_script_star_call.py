@@ -18,12 +18,14 @@ class ScriptStarCall(Rule):
     advice_in_message = True  # the message already ends with what to write instead
     name = "script-star-call"
     summary = "A call with `*args`/`**kwargs` expansion inside forward: torch.jit.script cannot infer the argument list."
+    short_message = "`{star}{arg}` expanded into a call in scripted code"
     message = "script: expanding `{star}{arg}` into a call does not compile in TorchScript (\"cannot infer list size\"); pass the list itself"
     kwargs_message = ("script: expanding `**{arg}` into a call does not compile in TorchScript (\"keyword-arg expansion "
                       "is not supported\"); pass the keyword arguments explicitly")
     kwargs_help = "spell the keyword arguments out (`f(x, scale=kw[\"scale\"])`) or pass the dict itself as one argument"
     help = "pass the list directly (`x.view(shape)`, `x.permute(dims)`) or spell the arguments out"
     targets = script_only("compile error: star expansion of a list, cannot infer list size")
+    short_variants = {kwargs_message: "`**{arg}` expanded into a call in scripted code"}
     valid = (
         """
 import torch

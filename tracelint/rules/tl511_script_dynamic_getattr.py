@@ -14,6 +14,7 @@ class ScriptDynamicGetattr(Rule):
     advice_in_message = True  # the message already ends with what to write instead
     name = "script-dynamic-getattr"
     summary = "`getattr(self, f\"layer{i}\")` inside forward: torch.jit.script only accepts a literal attribute name."
+    short_message = "`getattr` with a computed name"
     message = "script: `getattr` with a computed name does not compile in TorchScript (\"getattr's second argument must be a string literal\"); use an nn.ModuleList"
     help = "keep the layers in an `nn.ModuleList` and iterate it (`for layer in self.layers:`), or use a literal name"
     targets = script_only("compile error: getattr name must be a string literal")

@@ -25,6 +25,7 @@ class ModuleContainerIndex(Rule):
     advice_in_message = True  # the message already ends with what to write instead
     name = "module-container-index"
     summary = "A module container indexed by a runtime value (`self.layers[i]`, `self.heads[task]`): script needs a literal."
+    short_message = "`self.{attr}[{index}]` indexes an nn.{container} with a non-literal"
     message = "script: `self.{attr}[{index}]` indexes an nn.{container} with a non-literal, which TorchScript rejects (index must be a literal){extra}; iterate the container instead"
     help = "iterate the container (`for layer in self.layers:`, `for name, head in self.heads.items():`) or index with a literal"
     targets = effects(script=_SCRIPT)

@@ -14,6 +14,7 @@ class ScriptSuperCall(Rule):
     advice_in_message = True  # the message already ends with what to write instead
     name = "script-super-call"
     summary = "`super().forward(x)` inside forward: torch.jit.script does not support `super()`."
+    short_message = "`super().{method}(...)` in scripted code"
     message = "script: `super().{method}(...)` does not compile in TorchScript (super() is not supported); call the parent's code through a submodule or a shared helper"
     help = "hold the parent layer as a submodule (`self.inner = nn.Linear(...)`; `self.inner(x)`) or move the shared code into a helper method"
     targets = script_only("compile error: super() is not supported")

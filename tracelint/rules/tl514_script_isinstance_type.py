@@ -16,6 +16,7 @@ class ScriptIsinstanceType(Rule):
     advice_in_message = True  # the message already ends with what to write instead
     name = "script-isinstance-type"
     summary = "`isinstance(x, np.ndarray)` inside forward: TorchScript does not know the type and fails to compile."
+    short_message = "`isinstance(..., {type})`: a type TorchScript does not know"
     message = "script: `isinstance(..., {type})` names a type TorchScript does not know (\"Unknown type name\"); convert inputs before calling the model"
     help = "convert the input outside the model (or in an `@torch.jit.ignore` helper); inside forward check only torch/builtin types"
     targets = script_only("compile error: Unknown type name")

@@ -17,6 +17,7 @@ class ScriptEmptyContainer(Rule):
     advice_in_message = True  # the message already ends with what to write instead
     name = "script-empty-container"
     summary = "An unannotated `[]`/`{}` filled with non-tensors inside forward: TorchScript assumes List[Tensor]/Dict[str, Tensor]."
+    short_message = "`{name} = {empty}` is typed {typed} by TorchScript"
     message = "script: `{name} = {empty}` is typed {typed} by TorchScript, so adding a {kind} value fails to compile; annotate it (`{name}: {hint} = {empty}`)"
     help = "annotate the empty container with its element type, e.g. `sizes: List[int] = []`"
     targets = script_only("compile error: the empty literal is typed as a container of Tensors")

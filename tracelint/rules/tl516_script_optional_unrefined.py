@@ -85,6 +85,7 @@ class ScriptOptionalUnrefined(Rule):
     advice_in_message = True  # the message already ends with what to write instead
     name = "script-optional-unrefined"
     summary = "An `Optional[...]` parameter used without an `is not None` check: torch.jit.script rejects the call."
+    short_message = "`{name}` (`{ann}`) used without an `is not None` check"
     message = "script: `{name}` is `{ann}` and is used here without an `is not None` refinement, which TorchScript rejects (\"arguments not valid\"); check it first"
     help = "refine before use (`if bias is not None: x = x + bias`), or assign a default first (`if bias is None: bias = torch.zeros_like(x)`)"
     targets = script_only("compile error: Optional value used without refinement")

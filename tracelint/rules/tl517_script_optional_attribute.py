@@ -15,6 +15,7 @@ class ScriptOptionalAttribute(Rule):
     advice_in_message = True  # the message already ends with what to write instead
     name = "script-optional-attribute"
     summary = "`if self.scale is not None: x * self.scale` with `scale: Optional[Tensor]`: TorchScript does not refine attributes."
+    short_message = "`self.{attr}` (`{ann}`) is not narrowed by `is not None`"
     message = "script: `self.{attr}` is declared `{ann}` and TorchScript does not narrow attributes with `is not None`, so this use fails to compile; copy it to a local first"
     help = "copy the attribute to a local and refine that: `scale = self.scale`; `if scale is not None: x = x * scale`"
     targets = script_only("compile error: Optional attribute used without refinement")

@@ -17,6 +17,7 @@ class ScriptMixedContainer(Rule):
     advice_in_message = True  # the message already ends with what to write instead
     name = "script-mixed-container"
     summary = "A list/dict literal mixing tensors and Python values inside forward: TorchScript lists and dicts hold one type."
+    short_message = "a {what} mixing a Tensor with a {other}"
     message = "script: this {what} mixes a Tensor with a {other}, which TorchScript cannot type (\"arguments not valid\"); use a tuple or keep the values apart"
     help = "use a tuple for mixed values (`(x, 2)`), or keep tensors and numbers in separate containers"
     targets = script_only("compile error: list/dict elements must share one type")

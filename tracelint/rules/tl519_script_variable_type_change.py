@@ -32,6 +32,7 @@ class ScriptVariableTypeChange(Rule):
     advice_in_message = True  # the message already ends with what to write instead
     name = "script-variable-type-change"
     summary = "`y = 0`, then `y = x * 2` in a branch or loop: TorchScript cannot join an int and a Tensor."
+    short_message = "`{name}` changes type from {first} to {second}"
     message = "script: `{name}` was first bound to a {first} and becomes a {second} inside a branch or loop; TorchScript cannot join the two types where the paths meet, so this fails; start from a tensor (`torch.zeros_like(x)`)"
     help = "initialise with a tensor (`y = torch.zeros_like(x)`, `total = x.new_zeros(())`) or use a separate name"
     targets = script_only("error: a variable changes type (number -> Tensor)")

@@ -15,6 +15,7 @@ class ScriptBuiltinSum(Rule):
     advice_in_message = True  # the message already ends with what to write instead
     name = "script-builtin-sum"
     summary = "`sum(layer(x) for layer in self.layers)` inside forward: TorchScript's builtin sum takes no tensors."
+    short_message = "builtin `sum()` over tensors"
     message = "script: builtin `sum()` over tensors does not compile in TorchScript (\"arguments not valid\"); stack and reduce with torch instead"
     help = "collect the tensors in a list and reduce with torch: `torch.stack([layer(x) for layer in self.layers]).sum(0)`"
     targets = script_only("compile error: builtin sum() takes List[int]/List[float]")

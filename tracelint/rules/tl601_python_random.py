@@ -32,6 +32,7 @@ class PythonRandom(Rule):
     code = "TL601"
     name = "python-random"
     summary = "Python `random` or `np.random` inside forward: the draw happens in Python, not in the graph."
+    short_message = "`{call}` draws a Python/NumPy random number"
     message = "`{call}` draws a Python/NumPy random number that the capture cannot record: {consequence}"
     help = _HELP
     targets = _RANDOM

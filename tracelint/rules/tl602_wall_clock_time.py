@@ -25,6 +25,7 @@ class WallClockTime(Rule):
     code = "TL602"
     name = "wall-clock-time"
     summary = "`time.*` / `datetime.now()` read inside forward: the value is frozen at capture time."
+    short_message = "`{call}()` reads the wall clock inside forward"
     message = "`{call}()` reads the wall clock inside forward: {consequence}"
     help = "pass time-dependent values (a phase, a step count) as a tensor input; time the model outside forward"
     targets = _EFFECTS

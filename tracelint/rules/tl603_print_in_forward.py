@@ -20,6 +20,7 @@ class PrintInForward(Rule):
     code = "TL603"
     name = "print-in-forward"
     summary = "`print()` inside forward breaks torch.compile(fullgraph=True) and only prints at capture time under trace."
+    short_message = "`print()` inside forward"
     message = "`print()` inside forward: compile: graph break GB0059 under fullgraph=True; trace prints only while capturing"
     help = "remove debug prints from forward, or guard them with `if not torch.compiler.is_compiling():`"
     targets = _EFFECTS

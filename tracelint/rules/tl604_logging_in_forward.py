@@ -36,6 +36,7 @@ class LoggingInForward(Rule):
     code = "TL604"
     name = "logging-in-forward"
     summary = "Logging inside forward fails TorchScript and breaks torch.compile(fullgraph=True)."
+    short_message = "`{call}()` logs inside forward"
     message = "`{call}()` logs inside forward: script: compile error (Logger is not TorchScript); compile: graph break GB0291"
     help = "log outside forward (in the training/serving loop), or guard with `if not torch.jit.is_scripting() and not torch.compiler.is_compiling():`"
     targets = _EFFECTS

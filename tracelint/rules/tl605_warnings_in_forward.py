@@ -20,6 +20,7 @@ class WarningsInForward(Rule):
     code = "TL605"
     name = "warnings-in-forward"
     summary = "`warnings.warn()` inside forward breaks torch.compile(fullgraph=True)."
+    short_message = "`warnings.warn()` inside forward"
     message = "`warnings.warn()` inside forward: compile: graph break GB0007 under fullgraph=True; trace/export warn only at capture"
     help = "validate arguments in __init__ or in a wrapper outside forward, or guard with `if not torch.compiler.is_compiling():`"
     targets = _EFFECTS

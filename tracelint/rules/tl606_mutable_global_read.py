@@ -69,9 +69,11 @@ class MutableGlobalRead(Rule):
     code = "TL606"
     name = "mutable-global-read"
     summary = "A module-level Python global read inside forward: baked by trace/export, rejected by TorchScript."
+    short_message = "global `{name}` is reassigned elsewhere but read in forward"
     message = _MUTABLE_MSG
     help = _MUTABLE_HELP
     targets = _MUTABLE
+    short_variants = {_CONSTANT_MSG: "module global `{name}` read inside forward"}
     valid = (
         """
 import math

@@ -29,6 +29,7 @@ class AttributeMutation(Rule):
     code = "TL607"
     name = "attribute-mutation"
     summary = "`self.x = ...` / `self.x += 1` inside forward: Python state that trace and export bake in."
+    short_message = "`self.{attr}` is assigned inside forward"
     message = "`self.{attr}` is assigned inside forward: {consequence}"
     help = ("keep state in a registered buffer updated in place (`self.count.add_(1)`), or return it from forward; "
             "caches between calls belong outside the captured model")

@@ -46,6 +46,7 @@ class PythonListState(Rule):
     code = "TL608"
     name = "python-list-state"
     summary = "A Python list/dict on the module mutated inside forward: state the capture cannot carry."
+    short_message = "`self.{attr}{op}` mutates a Python container in forward"
     message = "`self.{attr}{op}` mutates a Python container on the module inside forward: {consequence}"
     help = "collect into a local list and return it, or keep fixed-size state in a registered buffer"
     targets = _EFFECTS

@@ -23,6 +23,7 @@ class BufferInplaceUpdate(Rule):
     code = "TL609"
     name = "buffer-inplace-update"
     summary = "In-place update of a registered buffer in forward: torch.jit.trace advances it while capturing."
+    short_message = "buffer `self.{attr}` is updated in place inside forward"
     message = "buffer `self.{attr}` is updated in place inside forward: trace: {consequence}"
     help = ("put the update under `if self.training:` and trace in eval() mode, or pass `check_trace=False` and "
             "re-load the buffers after tracing; export and compile handle buffer updates")

@@ -21,6 +21,7 @@ class InplaceResize(Rule):
     code = "TL610"
     name = "inplace-resize"
     summary = "`.resize_()` inside forward: trace bakes the size, Dynamo refuses it."
+    short_message = "`.{method}()` inside forward"
     message = "`.{method}()` inside forward: {consequence}"
     help = "allocate at the right size (`x.new_empty(n, 3)`, `torch.zeros_like`) or use `view`/`reshape`/`expand`"
     targets = _EFFECTS

@@ -44,6 +44,7 @@ class ModuleCreatedInForward(Rule):
     code = "TL611"
     name = "module-created-in-forward"
     summary = "An nn.Module or nn.Parameter constructed inside forward: new untrained weights on every call."
+    short_message = "`{ctor}(...)` is constructed inside forward"
     message = "`{ctor}(...)` is constructed inside forward: {consequence}"
     help = "create the submodule once in __init__ (`self.proj = nn.Linear(d, 3)`) or use the functional form (`F.linear`)"
     targets = _EFFECTS
@@ -51,6 +52,7 @@ class ModuleCreatedInForward(Rule):
                          "{consequence}; trace, export and compile record it like a function call")
     stateless_help = ("create it once in __init__ (`self.act = nn.GELU()`) or call the functional form "
                       "(`F.gelu(x)`, `F.softmax(x, -1)`, `F.pad(x, p)`)")
+    short_variants = {stateless_message: "`{ctor}(...)` (no parameters) is constructed inside forward"}
     valid = (
         """
 import torch.nn.functional as F

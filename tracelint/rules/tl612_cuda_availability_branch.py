@@ -20,6 +20,7 @@ class CudaAvailabilityBranch(Rule):
     code = "TL612"
     name = "cuda-availability-branch"
     summary = "`torch.cuda.is_available()` inside forward: TorchScript cannot compile it."
+    short_message = "`torch.cuda.is_available()` inside forward"
     message = ("`torch.cuda.is_available()` inside forward: script: compile error (it recursively compiles "
                "torch.cuda); trace/export freeze the answer of the capture machine")
     help = "decide in __init__ and store a plain flag (`self.use_half = torch.cuda.is_available()`), then branch on `self.use_half`"

@@ -34,6 +34,7 @@ class UnregisteredSubmoduleList(Rule):
     code = "TL701"
     name = "unregistered-submodule-list"
     summary = "Submodules in a plain list/dict on `self`: their parameters are not registered."
+    short_message = "`self.{attr}` holds submodules in a plain Python {container}"
     message = "`self.{attr}` holds submodules in a plain Python {container}: {consequence}"
     help = "use `nn.ModuleList([...])` / `nn.ModuleDict({...})` / `nn.Sequential(...)` so the parameters are registered"
     targets = _EFFECTS

@@ -46,6 +46,7 @@ class NumpyAttribute(Rule):
     code = "TL702"
     name = "numpy-attribute"
     summary = "A NumPy array attribute read in forward: TorchScript cannot type it."
+    short_message = "`self.{attr}` is a NumPy array read in forward"
     message = "`self.{attr}` is a NumPy array read in forward: script: compile error (numpy.ndarray is not a TorchScript type); strict export returns NaN"
     help = "store it as a tensor buffer: `self.register_buffer(\"name\", torch.as_tensor(array))`"
     targets = _EFFECTS

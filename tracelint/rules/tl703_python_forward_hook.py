@@ -21,6 +21,7 @@ class PythonForwardHook(Rule):
     code = "TL703"
     name = "python-forward-hook"
     summary = "A lambda or closure registered as a forward hook: torch.jit.script cannot compile it."
+    short_message = "`{method}` with a {what}"
     message = "`{method}` with a {what}: script: compile error (Expected a single top-level function); trace/export/compile run it"
     help = "define the hook as a module-level function with typed arguments, or fold its effect into forward"
     targets = _EFFECTS

@@ -21,6 +21,7 @@ class ActivationCheckpoint(Rule):
     code = "TL704"
     name = "activation-checkpoint"
     summary = "Activation checkpointing in forward: torch.jit.script cannot compile `torch.utils.checkpoint`."
+    short_message = "`{call}(...)` checkpoints activations inside forward"
     message = "`{call}(...)` inside forward: script: compile error (checkpoint takes *args); strict export fails too"
     help = ("guard it so script skips it: `if self.training and not torch.jit.is_scripting(): "
             "return checkpoint(self.block, x, use_reentrant=False)`")

@@ -21,6 +21,7 @@ class CompilerDisable(Rule):
     code = "TL705"
     name = "compiler-disable"
     summary = "`@torch.compiler.disable` on code forward reaches: fullgraph compile (and strict export) fail."
+    short_message = "`@{deco}` on `{fn}`, which forward calls"
     message = "`@{deco}` on `{fn}`, which forward calls: compile: graph break GB0098, an error under fullgraph=True"
     help = "drop the decorator and make the function traceable, or compile without fullgraph=True if the break is intended"
     targets = _EFFECTS

@@ -27,6 +27,7 @@ class ScriptedSubmodule(Rule):
     code = "TL706"
     name = "scripted-submodule"
     summary = "A ScriptModule as a submodule: torch.export and torch.compile cannot trace into it."
+    short_message = "`self.{attr}` holds a scripted `{ctor}(...)` module"
     message = "`self.{attr}` holds a `{ctor}(...)` module{where}: {consequence}"
     help = "keep the eager module as the submodule (`self.inner = Inner()`) and script/trace only the top-level model"
     targets = _REGISTERED

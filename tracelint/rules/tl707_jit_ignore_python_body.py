@@ -48,6 +48,7 @@ class JitIgnorePythonBody(Rule):
     code = "TL707"
     name = "jit-ignore-python-body"
     summary = "`@torch.jit.ignore` only helps script: trace and export still run the helper's NumPy code."
+    short_message = "`{fn}` is @torch.jit.ignore-d but runs NumPy code"
     message = ("`{fn}` is @torch.jit.ignore-d but does NumPy work and forward reaches it{how}: trace: silently "
                "wrong (the result is baked); export: error (.numpy() on a traced tensor)")
     help = "rewrite the helper with torch ops (`torch.tanh`, ...) so every capture records it; @jit.ignore only covers script"

@@ -22,6 +22,7 @@ class RecurrentModule(Rule):
     code = "TL708"
     name = "recurrent-module"
     summary = "An nn.LSTM/GRU/RNN submodule: torch.export specialises the sequence length, fullgraph compile breaks."
+    short_message = "`{ctor}` submodule: a recurrent layer"
     message = "`{ctor}` submodule: export: the sequence length is specialised (dynamic dim error); compile: graph break GB0014"
     help = ("unroll a cell (`nn.GRUCell`/`nn.LSTMCell` or Linear layers) over time steps, or set "
             "`torch._dynamo.config.allow_rnn = True` for compile; trace and script handle it")

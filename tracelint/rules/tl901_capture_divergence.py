@@ -9,6 +9,7 @@ class CaptureDivergence(Rule):
     code = "TL901"
     name = "capture-divergence"
     summary = "The captured model's output differs from eager on an input other than the example."
+    short_message = "the captured model's output differs from eager on another input"
     message = "{target}: output differs from eager on {variants}: {why}"
     help = ("Make the line named here depend on tensors, not on Python values fixed at capture time "
             "(tensor ops instead of Python branches/loops/indexing), or capture with a mechanism that "

@@ -9,6 +9,7 @@ class CaptureError(Rule):
     code = "TL902"
     name = "capture-error"
     summary = "Capturing the model fails, or the captured model raises on an input eager accepts."
+    short_message = "capturing fails, or the captured model rejects an input eager accepts"
     message = "{target}: {what}"
     help = ("Fix the construct at this line for the failing mechanism (the error says which), or do not "
             "use that mechanism for this model.")

@@ -10,6 +10,7 @@ class ExampleFailed(Rule):
     name = "example-failed"
     summary = ("tracelint_examples() raised, or the model raised, hung, crashed or ran out of memory "
                "in eager mode on its own example.")
+    short_message = "the example failed in eager mode"
     message = "{example}: {what}"
     help = ("Make the example run in eager mode first (python -c 'import m; [e.module(*e.inputs) for e in "
             "m.tracelint_examples()]'); raise --timeout or --memory-limit if it is only slow or large.")

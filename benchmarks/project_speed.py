@@ -1,0 +1,194 @@
+"""Wall times of the project model and its caches, as users meet them (fresh processes).
+
+usage: python benchmarks/project_speed.py PACKAGE [--lint models] [--repeat 5] [--work DIR] [--skip-cold]
+
+PACKAGE is a package folder to copy (e.g. transformers from a venv's site-packages; nothing is
+changed in place); `--lint` is the sub-folder linted, as a user would (`tracelint PACKAGE/models`).
+Measures, each a median of `--repeat` runs:
+
+- `tracelint empty.py` in an empty folder (start-up);
+- the cold run on an empty cache (once), then the warm re-run with nothing changed;
+- one changed ~500-line model file linted as pre-commit runs it (`tracelint FILE`, warm caches):
+  an edit that leaves what other files see unchanged (a comment line above the code), and an edit
+  that changes it (a new module-level function);
+- the language server: time from `didChange` to `publishDiagnostics` for an edit of that file.
+
+Never part of the test-suite (timings are not assertions). Results: benchmarks/project_results.json.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def wall(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess]:
+    t = time.perf_counter()
+    p = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    return time.perf_counter() - t, p
+
+
+def median_wall(cmd, cwd, env, repeat: int, before=None) -> float:
+    times = []
+    for i in range(repeat):
+        if before is not None:
+            before(i)
+        t, p = wall(cmd, cwd, env)
+        if p.returncode not in (0, 1):
+            raise SystemExit(f"{' '.join(cmd)} failed: {p.stderr[-2000:]}")
+        times.append(t)
+    return statistics.median(times)
+
+
+def pick_model_file(tree: Path, target_lines: int = 500) -> Path:
+    """A modeling file with an nn.Module forward, closest to `target_lines` lines."""
+    best = None
+    for f in sorted(tree.rglob("modeling_*.py")):
+        text = f.read_text(encoding="utf-8", errors="replace")
+        if "def forward(" not in text or "nn.Module" not in text:
+            continue
+        n = text.count("\n")
+        if best is None or abs(n - target_lines) < abs(best[0] - target_lines):
+            best = (n, f)
+    if best is None:
+        raise SystemExit(f"no modeling_*.py with a forward under {tree}")
+    return best[1]
+
+
+async def lsp_latency(model: Path, cwd: Path, env: dict[str, str], repeat: int) -> tuple[float, float]:
+    """(median seconds from didChange to publishDiagnostics for that version, first open)."""
+    from lsprotocol import types as lsp
+    from pygls.lsp.client import LanguageClient
+    from pygls.uris import from_fs_path
+
+    client = LanguageClient("bench", "1")
+    got: dict[int, float] = {}
+    waiters: dict[int, asyncio.Future] = {}
+
+    @client.feature(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    def on_publish(params: lsp.PublishDiagnosticsParams) -> None:
+        got[params.version] = time.perf_counter()
+        fut = waiters.get(params.version)
+        if fut is not None and not fut.done():
+            fut.set_result(None)
+
+    loop = asyncio.get_running_loop()
+    await client.start_io(sys.executable, "-m", "tracelint", "server", env=env, cwd=str(cwd))
+    await client.initialize_async(lsp.InitializeParams(process_id=os.getpid(), root_uri=from_fs_path(str(cwd)),
+                                                      capabilities=lsp.ClientCapabilities()))
+    client.initialized(lsp.InitializedParams())
+    uri = from_fs_path(str(model))
+    text = model.read_text(encoding="utf-8")
+    waiters[1] = loop.create_future()
+    t0 = time.perf_counter()
+    client.text_document_did_open(lsp.DidOpenTextDocumentParams(lsp.TextDocumentItem(uri, "python", 1, text)))
+    await asyncio.wait_for(waiters[1], 600)
+    first_open = got[1] - t0
+    latencies = []
+    for i in range(repeat + 1):
+        version = i + 2
+        waiters[version] = loop.create_future()
+        edit = lsp.TextDocumentContentChangePartial(
+            range=lsp.Range(lsp.Position(0, 0), lsp.Position(0, 0)), text=f"# edit {i}\n")
+        t = time.perf_counter()
+        client.text_document_did_change(lsp.DidChangeTextDocumentParams(
+            lsp.VersionedTextDocumentIdentifier(uri, version), [edit]))
+        await asyncio.wait_for(waiters[version], 600)
+        if i:  # the first edit warms the result cache of the files around it
+            latencies.append(got[version] - t)
+    await client.shutdown_async(None)
+    client.exit(None)
+    await client.stop()
+    return statistics.median(latencies), first_open
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("package")
+    ap.add_argument("--lint", default="models")
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--work", default="/tmp/tracelint-project-bench")
+    ap.add_argument("--skip-cold", action="store_true", help="reuse the copy and cache of a previous run")
+    a = ap.parse_args()
+
+    work = Path(a.work)
+    src = Path(a.package).resolve()
+    tree = work / src.name
+    cache = work / "cache"
+    if not a.skip_cold:
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        shutil.copytree(src, tree, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    (work / "empty").mkdir(exist_ok=True)
+    (work / "empty" / "empty.py").write_text("")
+    env = {k: v for k, v in os.environ.items() if k != "TRACELINT_NO_CACHE"}
+    env["TRACELINT_CACHE_DIR"] = str(cache)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    exe = [sys.executable, "-m", "tracelint"]
+    lint_dir = tree / a.lint
+    files = sorted(lint_dir.rglob("*.py"))
+    lines = sum(f.read_bytes().count(b"\n") for f in files)
+    out: dict[str, object] = {"tree": f"{src.name}/{a.lint}", "files": len(files), "lines": lines,
+                              "repeat": a.repeat, "python": platform.python_version(),
+                              "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+                              "load_before": os.getloadavg()[0]}
+    print(f"{len(files)} files, {lines:,} lines under {lint_dir}")
+
+    out["empty_py_s"] = median_wall([*exe, "empty.py", "-q"], work / "empty", env, a.repeat)
+    print(f"tracelint empty.py                      {out['empty_py_s']:.3f} s")
+
+    if not a.skip_cold:
+        t, p = wall([*exe, str(lint_dir), "-q", "--exit-zero", "--format", "json"], work, env)
+        out["cold_s"] = t
+        out["findings"] = len(json.loads(p.stdout)["findings"])
+        print(f"cold run (empty cache)                  {t:.1f} s, {out['findings']} findings")
+    out["warm_unchanged_s"] = median_wall([*exe, str(lint_dir), "-q", "--exit-zero"], work, env, a.repeat)
+    print(f"warm re-run, nothing changed            {out['warm_unchanged_s']:.3f} s")
+
+    model = pick_model_file(lint_dir)
+    original = model.read_text(encoding="utf-8")
+    out["changed_file"] = str(model.relative_to(tree))
+    out["changed_file_lines"] = original.count("\n")
+    print(f"changed file: {out['changed_file']} ({out['changed_file_lines']} lines)")
+    try:
+        def body_edit(i: int) -> None:
+            model.write_text(f"# edit {i} {time.time()}\n" + original, encoding="utf-8")
+
+        def interface_edit(i: int) -> None:
+            model.write_text(original + f"\n\ndef _bench_helper_{i}_{int(time.time())}(x):\n    return x\n",
+                             encoding="utf-8")
+
+        wall([*exe, str(model), "-q", "--exit-zero"], work, env)  # the snapshot knows the original
+        out["precommit_body_edit_s"] = median_wall([*exe, str(model), "-q", "--exit-zero"], work, env,
+                                                   a.repeat, before=body_edit)
+        print(f"pre-commit, one changed file (body)     {out['precommit_body_edit_s']:.3f} s")
+        out["precommit_interface_edit_s"] = median_wall([*exe, str(model), "-q", "--exit-zero"], work, env,
+                                                        a.repeat, before=interface_edit)
+        print(f"pre-commit, one changed file (interface) {out['precommit_interface_edit_s']:.3f} s")
+        model.write_text(original, encoding="utf-8")
+        wall([*exe, str(model), "-q", "--exit-zero"], work, env)
+        try:
+            latency, first = asyncio.run(lsp_latency(model, work, env, a.repeat))
+            out["lsp_did_change_s"] = latency
+            out["lsp_first_open_s"] = first
+            print(f"LSP didChange -> diagnostics           {latency * 1000:.0f} ms (first open {first:.2f} s)")
+        except ImportError:
+            print("LSP: pygls not installed (pip install 'tracelint[lsp]')")
+    finally:
+        model.write_text(original, encoding="utf-8")
+    out["load_after"] = os.getloadavg()[0]
+    (HERE / "project_results.json").write_text(json.dumps(out, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
