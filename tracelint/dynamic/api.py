@@ -13,7 +13,7 @@ from tracelint.diagnostics import Report
 from tracelint.dynamic.example import Example
 from tracelint.dynamic.merge import apply_outcomes
 from tracelint.dynamic.outcome import SourceOutcome
-from tracelint.dynamic.userfiles import display_path, is_user_file
+from tracelint.dynamic.userfiles import display_path, is_installed, is_user_file
 from tracelint.targets import DEFAULT_TARGETS, parse_targets
 
 
@@ -42,7 +42,19 @@ def static_report(files: list[str], targets: tuple[str, ...]) -> Report:
         return Report(targets=targets)
     try:
         config = load(start=os.getcwd()).with_overrides(targets=targets, jobs=1 if len(files) < 8 else None)
-        return lint_paths([display_path(f) for f in files], config)
+        own = [f for f in files if not is_installed(f)]
+        installed = [f for f in files if is_installed(f)]
+        # your files in their whole project, as `tracelint check` sees them; an installed library's
+        # executed files on their own (its whole package - thousands of files for transformers -
+        # would cost more than the capture)
+        report = lint_paths([display_path(f) for f in own], config) if own else Report(targets=targets)
+        if installed:
+            extra = lint_paths([display_path(f) for f in installed], config, project=False)
+            report.diagnostics += extra.diagnostics
+            report.errors += extra.errors
+            report.files_checked += extra.files_checked
+            report.sort()
+        return report
     except ConfigError as e:
         report = Report(targets=targets)
         report.errors.append(str(e))
