@@ -1,6 +1,7 @@
 """The content-hash cache: hits give the same result, any input change misses, nothing in the tree."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -338,3 +339,21 @@ def test_cache_command_shows_and_clears(tmp_path):
                              capture_output=True, text=True)
     assert cleared.returncode == 0 and " 0 entries" in cleared.stdout
     assert caches.usage(cfg.cache_dir) == (0, 0)
+
+
+def test_run_summary_round_trips_findings_and_rejects_bad_effect_indexes():
+    from tracelint import engine
+    from tracelint.api import lint_source
+
+    found = lint_source("import torch\nclass M(torch.nn.Module):\n    def forward(self, x):\n"
+                        "        if x.sum() > 0:\n            return x.item()\n        return x\n", "m.py").diagnostics
+    assert len(found) >= 2
+    summary = engine._Summary(list(found), 1, ["an error"])
+    data = json.loads(json.dumps(engine._encode_summary(summary)))
+    assert len(data["effects_table"]) < len(found) + 1
+    assert engine._decode_summary(data) == summary
+    data["diagnostics"][0]["effects"] = len(data["effects_table"])
+    with pytest.raises(DecodeError):
+        engine._decode_summary(data)
+    with pytest.raises(DecodeError):
+        engine._decode_summary({"diagnostics": [], "files_checked": 1})

@@ -15,10 +15,10 @@ from tracelint import cache as caches
 from tracelint import suppress
 from tracelint.analysis.index import FileIndex, Reach
 from tracelint.config import Config
-from tracelint.diagnostics import Diagnostic, Report, Severity
+from tracelint.diagnostics import Diagnostic, Effect, Report, Severity
 from tracelint.paths import display_path
 from tracelint.rules import resolve_selectors, selected_codes
-from tracelint.serde import DecodeError, from_data, to_data
+from tracelint.serde import DecodeError, canonical, from_data, to_data
 
 if TYPE_CHECKING:  # pragma: no cover - LibCST, the walker and the rules load only when a file is linted
     import libcst as cst
@@ -592,7 +592,7 @@ def _run_summary(config: Config, codes, paths: list[str], requested: list[str],
         return k, None
     try:
         racy = from_data(dict[str, str], value["racy"])
-        rep = from_data(_Summary, value["report"])
+        rep = _decode_summary(value["report"])
     except DecodeError:
         return k, None
     for p, sha in racy.items():
@@ -613,6 +613,42 @@ class _Summary:
     errors: list[str]
 
 
+_EFFECTS = tuple[tuple[str, Effect], ...]
+
+
+def _encode_summary(summary: _Summary) -> dict:
+    """`_Summary` as data, each distinct `effects` value stored once (a warm run over a big tree
+    decodes tens of thousands of findings that share a few dozen effect tables)."""
+    data = to_data(summary)
+    table: list = []
+    seen: dict[str, int] = {}
+    for d in data["diagnostics"]:
+        i = seen.setdefault(canonical(d["effects"]), len(table))
+        if i == len(table):
+            table.append(d["effects"])
+        d["effects"] = i
+    data["effects_table"] = table
+    return data
+
+
+def _decode_summary(data) -> _Summary:
+    """The inverse of `_encode_summary`; DecodeError for any wrong shape."""
+    if not isinstance(data, dict) or not isinstance(data.get("effects_table"), list) \
+            or not isinstance(data.get("diagnostics"), list):
+        raise DecodeError("run summary: wrong shape")
+    table = [from_data(_EFFECTS, e) for e in data["effects_table"]]
+    diagnostics = []
+    for d in data["diagnostics"]:
+        i = d.get("effects") if isinstance(d, dict) else None
+        if type(i) is not int or not 0 <= i < len(table):
+            raise DecodeError("run summary: bad effects index")
+        diag = from_data(Diagnostic, {**d, "effects": []})
+        diagnostics.append(replace(diag, effects=table[i]))
+    rest = from_data(_Summary, {"diagnostics": [], "files_checked": data.get("files_checked"),
+                                "errors": data.get("errors")})
+    return _Summary(diagnostics, rest.files_checked, rest.errors)
+
+
 def _store_summary(config: Config, k: str, report: Report, state, paths: list[str]) -> None:
     import time
     now = time.time_ns()
@@ -620,7 +656,7 @@ def _store_summary(config: Config, k: str, report: Report, state, paths: list[st
     if any(p not in state.files for p in paths):
         return
     caches.Store(config.cache_dir, "runs").put(k, {
-        "report": to_data(_Summary(report.diagnostics, report.files_checked, report.errors)),
+        "report": _encode_summary(_Summary(report.diagnostics, report.files_checked, report.errors)),
         "racy": racy})
 
 
