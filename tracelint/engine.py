@@ -18,7 +18,7 @@ from tracelint.config import Config
 from tracelint.diagnostics import Diagnostic, Effect, Report, Severity
 from tracelint.paths import display_path
 from tracelint.rules import resolve_selectors, selected_codes
-from tracelint.serde import DecodeError, canonical, from_data, to_data
+from tracelint.serde import DecodeError, canonical, from_data, from_data_given, to_data
 
 if TYPE_CHECKING:  # pragma: no cover - LibCST, the walker and the rules load only when a file is linted
     import libcst as cst
@@ -642,8 +642,8 @@ def _decode_summary(data) -> _Summary:
         i = d.get("effects") if isinstance(d, dict) else None
         if type(i) is not int or not 0 <= i < len(table):
             raise DecodeError("run summary: bad effects index")
-        diag = from_data(Diagnostic, {**d, "effects": []})
-        diagnostics.append(replace(diag, effects=table[i]))
+        diagnostics.append(from_data_given(Diagnostic, {k: v for k, v in d.items() if k != "effects"},
+                                           effects=table[i]))
     rest = from_data(_Summary, {"diagnostics": [], "files_checked": data.get("files_checked"),
                                 "errors": data.get("errors")})
     return _Summary(diagnostics, rest.files_checked, rest.errors)

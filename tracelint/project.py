@@ -51,6 +51,7 @@ class Scope:
 
 _PACKAGE_PARTS: dict[str, tuple[str, ...]] = {}
 _ROOTS: dict[str, str | None] = {}
+_REAL: dict[str, str] = {}   # absolute folder -> its realpath (thousands of files, a few hundred folders)
 
 
 def module_of(path: str) -> str:
@@ -58,7 +59,11 @@ def module_of(path: str) -> str:
     folder lookups remembered: a project has thousands of files in a few hundred folders)."""
     folder, name = os.path.split(path)
     stem = name[:-3] if name.endswith(".py") else os.path.splitext(name)[0]
-    parts = _package_parts(os.path.realpath(folder) if folder else os.path.realpath("."))
+    absolute = os.path.abspath(folder or ".")
+    real = _REAL.get(absolute)
+    if real is None:
+        real = _REAL[absolute] = os.path.realpath(absolute)
+    parts = _package_parts(real)
     if stem == "__init__":
         return ".".join(parts) or stem
     return ".".join((*parts, stem))
@@ -80,6 +85,7 @@ def forget_folders() -> None:
     """Drop the remembered folder lookups (a long-lived server, after files were added or removed)."""
     _PACKAGE_PARTS.clear()
     _ROOTS.clear()
+    _REAL.clear()
 
 
 def _home() -> str:

@@ -100,6 +100,27 @@ def _decoder(tp: Any) -> Decoder:
     raise TypeError(f"no decoder for {tp!r}")
 
 
+def from_data_given(cls: type, data: Any, **given: Any) -> Any:
+    """Rebuild dataclass `cls` from plain data, taking the fields in `given` as they are (already
+    decoded values shared by many records) instead of from `data`; DecodeError for any mismatch."""
+    try:
+        m = _map(data)
+        hints = _field_decoders(cls)
+        if m.keys() | given.keys() != hints.keys() or m.keys() & given.keys():
+            raise DecodeError(f"{cls.__name__}: fields {sorted(m)} + {sorted(given)} != {sorted(hints)}")
+        return cls(**{k: hints[k](v) for k, v in m.items()}, **given)
+    except DecodeError:
+        raise
+    except (TypeError, ValueError, KeyError, RecursionError) as e:
+        raise DecodeError(str(e)) from None
+
+
+@lru_cache(maxsize=None)
+def _field_decoders(cls: type) -> dict[str, Decoder]:
+    hints = typing.get_type_hints(cls)
+    return {f.name: _decoder(hints[f.name]) for f in dataclasses.fields(cls) if f.init}
+
+
 def _dataclass(cls: type) -> Decoder:
     hints = typing.get_type_hints(cls)
     fields = [f for f in dataclasses.fields(cls) if f.init]
