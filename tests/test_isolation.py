@@ -181,10 +181,10 @@ def test_index_phase_crash_is_that_files_tl001(tmp_path, monkeypatch):
 def test_project_phase_crash_is_that_files_tl001(tmp_path, monkeypatch):
     real = project.build_project
 
-    def build(files, module_bases=()):
+    def build(files, *settings):
         if any(p.endswith("bad.py") for p in files):
             raise TypeError("project bug")
-        return real(files, module_bases)
+        return real(files, *settings)
 
     monkeypatch.setattr(project, "build_project", build)
     (tmp_path / "bad.py").write_text(HAZARD)

@@ -55,6 +55,7 @@ class Config:
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     targets: tuple[str, ...] = DEFAULT_TARGETS
     module_bases: tuple[str, ...] = ()
+    entry_modules: tuple[str, ...] = ()   # module classes a user captures (class names or dotted), besides the inferred ones
     jobs: int | None = None
     cache_dir: str | None = None   # per-file result cache (the CLI uses ~/.cache/tracelint)
     max_file_size: int = DEFAULT_MAX_FILE_SIZE   # bytes; bigger files are skipped with TL003 (0: no limit)
@@ -67,7 +68,7 @@ class Config:
 
 
 _KEYS = {"select", "ignore", "extend-select", "exclude", "extend-exclude", "per-file-ignores",
-         "target", "module-bases", "max-file-size"}
+         "target", "module-bases", "entry-modules", "max-file-size"}
 
 
 CONFIG_NAMES = (".tracelint.toml", "tracelint.toml", "pyproject.toml")   # precedence within a folder
@@ -104,7 +105,7 @@ def from_table(table: dict[str, Any], source: str = "", root: str = ".") -> Conf
     for key in ("select", "ignore", "extend-select"):
         if key in table:
             cfg[key.replace("-", "_")] = _selectors(key, table[key], source)
-    for key in ("extend-exclude", "module-bases"):
+    for key in ("extend-exclude", "module-bases", "entry-modules"):
         if key in table:
             cfg[key.replace("-", "_")] = _str_list(key, table[key])
     if "exclude" in table:

@@ -44,8 +44,9 @@ class Diagnostic:
     help: str = ""
     source_line: str = ""
     confidence: str = "high"
-    verdict: str | None = None          # confirmed | not-reproduced | not-reached (dynamic checker)
+    verdict: str | None = None          # dynamic checker: confirmed | not-reproduced | not-checked | not-reached
     evidence: tuple[str, ...] = ()
+    verdicts: tuple[tuple[str, str], ...] = ()   # the verdict per target; `verdict` is their summary
     short: str = ""                     # the headline of the text format; `message` is the full explanation
 
     @property
@@ -95,6 +96,7 @@ class Diagnostic:
         }
         if self.verdict is not None:
             data["verdict"] = self.verdict
+            data["verdicts"] = dict(self.verdicts)
             data["evidence"] = list(self.evidence)
         return data
 

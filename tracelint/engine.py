@@ -49,6 +49,7 @@ class FileJob:
     incoming: dict[str, dict[str, str]] | None = None      # argument kinds (Kind values) other files pass in
     source: bytes | None = None
     index: FileIndex | None = None
+    aliases: dict[str, str] | None = None                  # imports re-resolved to where names are defined
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,10 @@ class ProjectFacts:
     module_classes: frozenset[str] = frozenset()   # dotted nn.Module subclasses of the project
     submodules: frozenset[str] = frozenset()       # module classes used as submodules
     tuple_outputs: frozenset[str] = frozenset()    # module classes whose forward returns a tuple
+    guards: frozenset[str] = frozenset()           # "wrapper=guard": one-line guard wrappers -> the guard they return
+    size_functions: frozenset[str] = frozenset()   # functions returning sizes read from a tensor
+    outputs: frozenset[str] = frozenset()          # "class=kind": output classes (dataclass, dict subclass, ...)
+    entries: frozenset[str] = frozenset()          # module classes captured whole even when held by another
 
     def views(self) -> dict[str, "FactView"]:
         return {f.name: FactView(getattr(self, f.name)) for f in fields(self)}
@@ -155,6 +160,12 @@ def lint_job(job: FileJob, rule_classes: tuple[type[Rule], ...]) -> JobResult:
         ctx.incoming = {q: {p: Kind(k) for p, k in ps.items()} for q, ps in (job.incoming or {}).items()}
         ctx.project_submodules = views["submodules"]
         ctx.tuple_output_classes = views["tuple_outputs"]
+        ctx.guard_functions = views["guards"]
+        ctx.size_functions = views["size_functions"]
+        ctx.output_classes = views["outputs"]
+        ctx.project_entries = views["entries"]
+        if job.aliases:
+            ctx.aliases = {**ctx.aliases, **job.aliases}
         active = [r for r in rule_classes if not getattr(r, "tool", False) and not getattr(r, "dynamic_only", False)]
         rules = [r(ctx) for r in active]
         walker = Walker(ctx, rules)
@@ -340,7 +351,7 @@ def run(files: list[str], config: Config, rule_classes: list[type[Rule]] | None 
         scope = proj.Scope(os.getcwd(), (), ())
         paths = sorted(set(requested))
     settings = {"module_bases": list(config.module_bases), "exclude": list(exclude),
-                "max_file_size": config.max_file_size or None}
+                "entry_modules": list(config.entry_modules), "max_file_size": config.max_file_size or None}
 
     persist = project and config.cache_dir is not None
     summary_key = None
@@ -395,7 +406,8 @@ def lint_requested(state, requested: list[str], displays: dict[str, str], codes:
     call are not linted, but files calling *their* helpers are (their argument kinds count), exactly
     as in a run over the whole project."""
     derived = state.derived
-    facts = ProjectFacts(derived.module_classes, derived.submodules, derived.tuple_outputs)
+    facts = ProjectFacts(derived.module_classes, derived.submodules, derived.tuple_outputs, derived.guards,
+                         derived.size_functions, derived.outputs, derived.entries)
     diags: list[Diagnostic] = []
     for p in requested:
         display = displays.get(p) or display_path(p)
@@ -413,7 +425,8 @@ def lint_requested(state, requested: list[str], displays: dict[str, str], codes:
     def job(p: str) -> FileJob:
         f = derived.files[p]
         return FileJob(p, displays.get(p) or display_path(p), state.files[p].sha, f.module,
-                       {r.qualname: r for r in f.reach}, frozenset(f.module_classes), f.external_params)
+                       {r.qualname: r for r in f.reach}, frozenset(f.module_classes), f.external_params,
+                       aliases=f.aliases or None)
 
     def load(j: FileJob) -> FileJob:
         return replace(j, source=state.read(j.path), index=state.lint_index(j.path, index_store))
@@ -522,6 +535,7 @@ def result_key(job: FileJob, codes: tuple[str, ...]) -> str:
         "rules": list(codes), "reach": [to_data(r) for r in job.reach.values()],  # in order: the walk's order
         "module_classes": sorted(job.module_classes),
         "external_params": to_data(job.external_params), "incoming": to_data(job.incoming or {}),
+        "aliases": to_data(job.aliases or {}),
     })
 
 
@@ -544,7 +558,8 @@ def external_params(ix: FileIndex, reach: dict[str, Reach], project) -> dict[str
     for fn in [*ix.functions.values(), *(m for c in ix.classes.values() for m in c.methods.values())]:
         if fn.qualname not in reach:
             continue
-        for call in fn.calls:
+        for call in [*fn.calls, *fn.values]:
+            call = project.canonical(call) if project.canonical else call
             hit = funcs.get(call)
             if hit is not None and hit[0] is not ix:
                 out[call] = tuple(p.name for p in hit[1].params if p.kind == "positional")

@@ -33,7 +33,8 @@ from tracelint.serde import DecodeError, canonical, from_data, to_data
 MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
 RACY_NS = 2_000_000_000   # a file modified this close to when it was read is re-hashed, never trusted by stat
 # index fields that matter only to the file itself: they are left out of the interface digest
-LOCAL_FIELDS = frozenset({"path", "starts", "class_starts", "lineno", "constants", "aliases", "syntax_error"})
+LOCAL_FIELDS = frozenset({"path", "starts", "class_starts", "lineno", "constants", "aliases", "syntax_error",
+                          "param_uses"})
 CALL_FIELDS = frozenset({"calls", "refs"})   # only names that may resolve into the project count
 
 
@@ -245,6 +246,7 @@ class FileFacts:
     reach: tuple[Reach, ...]                      # in reachability order (the walker's order)
     module_classes: tuple[str, ...]
     external_params: dict[str, tuple[str, ...]]   # helpers in other files it calls -> their params
+    aliases: dict[str, str] = field(default_factory=dict)   # imports re-resolved to where names are defined
 
 
 @dataclass
@@ -254,6 +256,10 @@ class Derived:
     module_classes: frozenset[str] = frozenset()
     submodules: frozenset[str] = frozenset()
     tuple_outputs: frozenset[str] = frozenset()
+    guards: frozenset[str] = frozenset()            # "wrapper=guard" for one-line guard wrappers
+    size_functions: frozenset[str] = frozenset()    # functions returning sizes read from a tensor
+    outputs: frozenset[str] = frozenset()           # "class=kind" for output classes (dataclass, dict, ...)
+    entries: frozenset[str] = frozenset()           # module classes captured whole even when held by another
     files: dict[str, FileFacts] = field(default_factory=dict)       # path -> facts (lintable files)
     callers: dict[str, list[str]] = field(default_factory=dict)     # path -> files calling its helpers
     helpers: dict[str, tuple[str, str]] = field(default_factory=dict)  # dotted helper -> (path, qualname)
@@ -262,7 +268,8 @@ class Derived:
     crashed: dict[str, str] = field(default_factory=dict)        # path -> internal error in index/build (TL001)
 
 
-def derive(indexes: dict[str, FileIndex], module_bases: tuple[str, ...]) -> Derived:
+def derive(indexes: dict[str, FileIndex], module_bases: tuple[str, ...],
+           entry_modules: tuple[str, ...] = ()) -> Derived:
     """Build the project (resolves bases, entry points, reach) and keep what linting needs."""
     from tracelint.engine import external_params
     taken: dict[str, str] = {}
@@ -272,10 +279,14 @@ def derive(indexes: dict[str, FileIndex], module_bases: tuple[str, ...]) -> Deri
         prepared[path] = ix if taken.setdefault(ix.module, path) == path else copy.deepcopy(ix)
     crashed = {p: ix.crashed for p, ix in prepared.items() if ix.crashed is not None}
     usable = {p: ix for p, ix in prepared.items() if ix.crashed is None}
-    project, broken = build_isolated(usable, module_bases)
+    project, broken = build_isolated(usable, module_bases, entry_modules)
     crashed.update(broken)
     out = Derived(frozenset(project.module_classes), frozenset(project.submodule_classes),
-                  frozenset(project.tuple_output_classes), crashed=crashed)
+                  frozenset(project.tuple_output_classes),
+                  frozenset(f"{w}={g}" for w, gs in project.guard_functions.items() for g in gs),
+                  frozenset(project.size_functions),
+                  frozenset(f"{c}={k}" for c, k in project.output_classes.items()),
+                  frozenset(project.entry_classes), crashed=crashed)
     for path, ix in prepared.items():
         if ix.syntax_error is not None:
             out.syntax_errors[path] = ix.syntax_error
@@ -290,7 +301,8 @@ def derive(indexes: dict[str, FileIndex], module_bases: tuple[str, ...]) -> Deri
         if not reach and not mcs:
             continue
         ext = external_params(ix, reach, project)
-        out.files[path] = FileFacts(ix.module, tuple(reach.values()), tuple(sorted(mcs)), ext)
+        out.files[path] = FileFacts(ix.module, tuple(reach.values()), tuple(sorted(mcs)), ext,
+                                    dict(project.alias_overrides.get(path, {})))
         for dotted in ext:
             hix, fn = project.functions[dotted]
             out.helpers[dotted] = (hix.path, fn.qualname)
@@ -300,30 +312,38 @@ def derive(indexes: dict[str, FileIndex], module_bases: tuple[str, ...]) -> Deri
     return out
 
 
-def build_isolated(files: dict[str, FileIndex], module_bases=()) -> tuple[ProjectIndex, dict[str, str]]:
+def build_isolated(files: dict[str, FileIndex], module_bases=(), entry_modules=()) -> tuple[ProjectIndex, dict[str, str]]:
     """build_project, with a file that makes it raise left out (its path -> the error, for TL001)
     rather than ending the run. Culprits are looked for only after a failure, by building each file
     alone; if only the combination fails, every file gets its own facts only."""
+    if not files:
+        return ProjectIndex({}), {}
     try:
-        return build_project(files, module_bases), {}
+        return build_project(files, module_bases, entry_modules), {}
     except Exception as first:  # noqa: BLE001 - find the file, keep the others
         culprits: dict[str, str] = {}
         for path, ix in files.items():
             try:
-                build_project({path: copy.deepcopy(ix)}, module_bases)
+                build_project({path: copy.deepcopy(ix)}, module_bases, entry_modules)
             except Exception as e:  # noqa: BLE001
                 culprits[path] = f"internal error building the project on {_display(path)}: {describe(e)}"
         if culprits:
-            project, more = build_isolated({p: ix for p, ix in files.items() if p not in culprits}, module_bases)
+            project, more = build_isolated({p: ix for p, ix in files.items() if p not in culprits},
+                                           module_bases, entry_modules)
             return project, {**more, **culprits}
         project = ProjectIndex(files)
         for path, ix in files.items():   # no fact crosses a file boundary
-            alone = build_project({path: ix}, module_bases)
+            alone = build_project({path: ix}, module_bases, entry_modules)
             project.module_classes |= alone.module_classes
             project.functions.update(alone.functions)
             project.reach.update(alone.reach)
             project.submodule_classes |= alone.submodule_classes
             project.tuple_output_classes |= alone.tuple_output_classes
+            project.entry_classes |= alone.entry_classes
+            project.size_functions |= alone.size_functions
+            project.output_classes.update(alone.output_classes)
+            for wrapper, guards in alone.guard_functions.items():
+                project.guard_functions.setdefault(wrapper, guards)
         path = next(iter(files))
         return project, {path: f"internal error building the project (files linted without cross-file "
                                f"facts): {describe(first)}"}
@@ -454,7 +474,8 @@ class ProjectState:
                 if not state.iface.startswith(tag):
                     state.iface = interface_digest(self._index(p, state, index_store), heads)
             self.derived = derive({p: self._index(p, s, index_store) for p, s in fresh.items()},
-                                  tuple(self.settings.get("module_bases", ())))
+                                  tuple(self.settings.get("module_bases", ())),
+                                  tuple(self.settings.get("entry_modules", ())))
             self.facts_key = None
         if structural or changed or any(fresh[p] is not old_files.get(p) for p in fresh):
             self.dirty = True
@@ -700,7 +721,7 @@ class Workspace:
         exclude = config.exclude + config.extend_exclude
         scope = find_scope(path)
         settings = {"module_bases": list(config.module_bases), "exclude": list(exclude),
-                    "max_file_size": config.max_file_size or None}
+                    "entry_modules": list(config.entry_modules), "max_file_size": config.max_file_size or None}
         key = canonical({"scope": scope.key(), "settings": settings})
         state = self.states.get(key)
         index_store = IndexStore(self.cache_dir) if self.cache_dir else None

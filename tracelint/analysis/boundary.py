@@ -51,12 +51,15 @@ def submodule_classes(ctx: "FileContext") -> set[str]:
     def build() -> set[str]:
         local = set(ctx.module_class_names)
         out: set[str] = {n for n in local if f"{ctx.index.module}.{n}" in ctx.project_submodules}
+        # classes the project model has decided are entry points (loadable models, configured
+        # entry modules) stay entry points; without a project, construction in another class decides
+        decided = {n for n in local if f"{ctx.index.module}.{n}" in ctx.project_entries}
         for cls in _class_defs(ctx):
             if cls.name.value not in local:
                 continue
             for call in _calls(cls):
                 if isinstance(call.func, cst.Name) and call.func.value in local \
-                        and call.func.value != cls.name.value:
+                        and call.func.value != cls.name.value and call.func.value not in decided:
                     out.add(call.func.value)
         return out
     return _cached(ctx, "submodules", build)
@@ -127,6 +130,21 @@ def is_optional_annotation(text: str) -> bool:
 
 def param_annotation(p: cst.Param) -> str:
     return annotation_text(p.annotation)
+
+
+def param_annotations(ctx: "FileContext", fn: cst.FunctionDef) -> dict[str, str]:
+    """Each parameter's annotation: written inline or in a PEP 484 type comment
+    (`# type: (List[Tensor], Optional[Tensor]) -> Tensor`, which TorchScript honours too)."""
+    from tracelint.analysis.context import type_comment_params
+
+    def build() -> dict[str, str]:
+        p = fn.params
+        out = dict(type_comment_params(fn))
+        for q in (*p.posonly_params, *p.params, *p.kwonly_params):
+            if q.annotation is not None:
+                out[q.name.value] = annotation_text(q.annotation)
+        return out
+    return _cached(ctx, ("annotations", id(fn)), build)
 
 
 def is_builtin_call(ctx: "FileContext", node: cst.CSTNode, *names: str) -> bool:

@@ -27,6 +27,15 @@ def bool_leaves(expr: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
         yield expr
 
 
+TORCH_ASSERTS = {"torch._assert"}
+
+
+def is_torch_assert(ctx, node: cst.Call) -> bool:
+    """`torch._assert(cond, msg)` (also through a re-export or a private alias): an assert that trace
+    converts to a Python bool, just like the statement."""
+    return (ctx.qualified(node.func) or "") in TORCH_ASSERTS
+
+
 def raise_only(node: cst.If) -> bool:
     """`if test: raise ...` with no else (an `elif` chain of such checks counts too): input validation."""
     body = node.body.body if isinstance(node.body, cst.IndentedBlock) else [node.body]
@@ -134,6 +143,8 @@ class ConditionRule(Rule):
         self._leaf(node)
 
     def visit_Call(self, node: cst.Call) -> None:
+        if ASSERT in self.contexts and node.args and node.args[0].keyword is None and is_torch_assert(self.ctx, node):
+            self._test(node.args[0].value, ASSERT)   # `torch._assert(cond, msg)`: Python's bool(cond), like assert
         self._leaf(node)
 
     def visit_Comparison(self, node: cst.Comparison) -> None:

@@ -9,12 +9,12 @@ from __future__ import annotations
 import builtins
 import re
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Container, Iterable
 
 import libcst as cst
 
 from tracelint.analysis.index import FileIndex, Reach
-from tracelint.analysis.kinds import Kind, KindEvaluator, annotation_kind, join
+from tracelint.analysis.kinds import Kind, KindEvaluator, annotation_kind, join, split_optional
 from tracelint.analysis.nodes import children
 from tracelint.analysis.names import annotation_text, dotted_name, resolve_name, string_value
 from tracelint.rule import ANYWHERE, INIT, REACHABLE, Rule
@@ -48,6 +48,7 @@ class AttrFact:
     ctor: str = ""                 # resolved constructor name (torch.nn.ModuleList, numpy.array, ...)
     node: cst.CSTNode | None = None
     optional: bool = False
+    alternatives: tuple[str, ...] = ()   # other constructors `__init__` assigns in other branches
 
 
 @dataclass
@@ -104,6 +105,10 @@ class FileContext:
         self.incoming: dict[str, dict[str, Kind]] = {}   # what other files pass to helpers here
         self.callsite_excluded: dict[str, tuple[frozenset[str], str]] = {}  # helper -> targets no caller runs
         self.project_submodules: frozenset[str] = frozenset()  # dotted module classes used as submodules
+        self.guard_functions: Container[str] = frozenset()  # "wrapper=guard" for one-line guard wrappers (any file)
+        self.project_entries: Container[str] = frozenset()  # module classes captured whole (loadable models)
+        self.output_classes: Container[str] = frozenset()  # "class=kind" output classes (any file)
+        self.size_functions: Container[str] = frozenset()  # dotted functions (any file) returning tensor sizes
 
     # ---------------------------------------------------------------- where
     @property
@@ -199,6 +204,8 @@ class FileContext:
         if full in self.project_module_classes or (name in self.index.classes
                                                    and name in self.module_class_names):
             return Kind.MODULE
+        if full in self.size_functions:
+            return Kind.SHAPE   # a helper in another file that returns sizes read from its argument
         return Kind.UNKNOWN
 
     def _summary(self, fn: cst.FunctionDef, cls: ClassState | None, qual: str) -> Kind:
@@ -207,11 +214,14 @@ class FileContext:
         if key in self._summaries:
             return self._summaries[key]
         ret = annotation_text(fn.returns)
+        declared = None
         if ret:
-            k = annotation_kind(ret) or Kind.UNKNOWN
-            self._summaries[key] = k
-            return k
-        self._summaries[key] = Kind.UNKNOWN  # recursion guard
+            declared = annotation_kind(ret) or Kind.UNKNOWN
+            if declared != Kind.PYTHON or not _number_text(ret):
+                self._summaries[key] = declared
+                return declared
+            # `-> list[int]` may still hand out traced sizes (`return [c, h, w]` from `img.shape`)
+        self._summaries[key] = declared or Kind.UNKNOWN  # recursion guard
         frame = Frame(qual, "summary", fn, cls=cls)
         self._bind_params(frame, fn, tensor_default=cls is not None and cls.is_module)
         saved_frames, saved_cache = self.frames, self.kinds.cache
@@ -221,6 +231,10 @@ class FileContext:
         finally:
             self.frames, self.kinds.cache = saved_frames, saved_cache
         k = join(kinds) if kinds else Kind.NONE
+        if declared is not None:
+            k = Kind.SHAPE if k == Kind.SHAPE else declared
+            self._summaries[key] = k
+            return k
         if Kind.TENSOR in kinds:
             k = Kind.TENSOR
         if Kind.TENSORS in kinds:  # a tuple on some path: a tensor on another would make unpacking look wrong
@@ -233,13 +247,15 @@ class FileContext:
         params = fn.params
         positional = [*params.posonly_params, *params.params]
         commented = type_comment_params(fn)
+        uses = self._param_uses(frame) if tensor_default else {}
+        inner = tensor_default and self._called_by_parent(frame)
         for i, p in enumerate(positional + list(params.kwonly_params)):
             name = p.name.value
             if i == 0 and frame.cls is not None and name in ("self", "cls") and p in positional:
                 frame.env[name] = Kind.SELF
                 continue
             ann = annotation_text(p.annotation) or commented.get(name, "")
-            if ann.replace(" ", "").startswith(("Optional[", "typing.Optional[")) or ann.endswith("None"):
+            if ann and split_optional(ann)[1]:
                 frame.optional.add(name)
             k = annotation_kind(ann) if ann else None
             if k is None:
@@ -250,13 +266,29 @@ class FileContext:
                     k = Kind.PYTHON if isinstance(p.default, (cst.Integer, cst.Float, cst.SimpleString,
                                                               cst.Name, cst.UnaryOperation)) else Kind.UNKNOWN
                 else:
-                    k = Kind.TENSOR if tensor_default else Kind.UNKNOWN
+                    k = _evidence_kind(uses.get(name, ""), inner) if tensor_default else Kind.UNKNOWN
                     if p.default is not None:
                         frame.optional.add(name)
             frame.env[name] = k
         for star in (params.star_arg, params.star_kwarg):
             if isinstance(star, cst.Param):
                 frame.env[star.name.value] = Kind.UNKNOWN
+
+    def _called_by_parent(self, frame: Frame) -> bool:
+        """A submodule's forward (its module class is built by another module): not the capture boundary."""
+        from tracelint.analysis.boundary import submodule_classes
+        return frame.role == "forward" and frame.cls is not None and frame.cls.name in submodule_classes(self)
+
+    def _param_uses(self, frame: Frame) -> dict[str, str]:
+        """How the function's parameters are used, from the index (`FunctionFacts.param_uses`)."""
+        qual = frame.qualname
+        cls_name, _, meth = qual.rpartition(".")
+        if cls_name:
+            c = self.index.classes.get(cls_name)
+            facts = c.methods.get(meth) if c is not None else None
+        else:
+            facts = self.index.functions.get(qual)
+        return facts.param_uses if facts is not None else {}
 
     def record_call(self, call: cst.Call) -> None:
         """Remember argument kinds at calls of same-file helpers (their unannotated parameters)."""
@@ -270,6 +302,9 @@ class FileContext:
                 target = cls.methods[func.attr.value]
                 qual = f"{cls.name}.{func.attr.value}"
                 skip_self = True
+            elif cls is not None:
+                self._record_submodule_call(call, func.attr.value)
+                return
         elif isinstance(func, cst.Name) and func.value in self.functions and not any(
                 func.value in f.env for f in self.frames):
             target = self.functions[func.value]
@@ -288,6 +323,20 @@ class FileContext:
         if full is not None and full in self.external_params:
             # a helper in another file of the project: its kinds go back to the engine
             self._record_args(call, list(self.external_params[full]), self.outgoing.setdefault(full, {}))
+
+    def _record_submodule_call(self, call: cst.Call, attr: str) -> None:
+        """`self.downsample(x, (h, w))` where `self.downsample` is built from one class of this file: the
+        argument kinds reach that class's forward (a size passed down stays a traced size)."""
+        fact = self.attr_fact(attr)
+        prefix = f"{self.index.module}."
+        if fact is None or fact.kind != Kind.MODULE or fact.alternatives or not fact.ctor.startswith(prefix):
+            return
+        facts = self.index.classes.get(fact.ctor[len(prefix):])
+        fwd = facts.methods.get("forward") if facts is not None else None
+        if fwd is None:
+            return
+        params = [p.name for p in fwd.params if p.kind == "positional"][1:]
+        self._record_args(call, params, self.callsite.setdefault(f"{facts.name}.forward", {}))
 
     def _record_args(self, call: cst.Call, params: list[str], seen: dict[str, Kind]) -> None:
         for i, arg in enumerate(call.args):
@@ -325,9 +374,15 @@ class FileContext:
                         frame.env[name] = k
                     elif frame.env.get(name) == Kind.TENSOR and k == Kind.PARAM:
                         frame.env[name] = k  # every caller passes a parameter or buffer
+                    elif k == Kind.SHAPE and frame.env.get(name) == Kind.PYTHON and _number_annotation(fn, name):
+                        frame.env[name] = k  # `def pad(h: int)` called with `x.shape[-1]`: still a traced size
                 excl = self.callsite_excluded.get(qual)
                 if excl and excl[0] and reach.role == "helper" and qual not in self.incoming:
                     self.excluded.append((excl[0], f"only called where {excl[1]}"))
+                if reach.excluded:
+                    why = ("a property: TorchScript compiles it with the module" if reach.via.endswith("(property)")
+                           else "a decorator's wrapper: TorchScript compiles the undecorated function")
+                    self.excluded.append((frozenset(reach.excluded), why))
             elif cls is not None and cls.is_module and name == "__init__":
                 frame = Frame(qual, "init", fn, cls=cls, analysed=False)  # set-up code, not captured
                 self._bind_params(frame, fn, tensor_default=False)
@@ -395,6 +450,21 @@ class FileContext:
         self.findings.append((rule, node, message, effects, help, self.scope_name(), stmt, self.top, short))
 
 
+def _evidence_kind(uses: str, inner: bool) -> Kind:
+    """An unannotated forward parameter: a tensor (TorchScript's default) unless the body shows it is a
+    Python flag (tested for truth, compared with a string) and never uses it like a tensor. In a
+    submodule's forward (`inner`), whose arguments come from a parent, a parameter only used like a
+    container (unpacked, iterated, `len()`) is a sequence (`features`, `(cos, sin)`); the captured
+    module's inputs are traced tensors."""
+    if "t" in uses:
+        return Kind.TENSOR
+    if "f" in uses:
+        return Kind.PYTHON
+    if "s" in uses and inner:
+        return Kind.TENSORS
+    return Kind.TENSOR
+
+
 _TYPE_COMMENT = re.compile(r"#\s*type:\s*\((.*)\)\s*->")
 
 
@@ -425,6 +495,23 @@ def type_comment_params(fn: cst.FunctionDef) -> dict[str, str]:
     if names and names[0] in ("self", "cls") and len(names) == len(parts) + 1:
         names = names[1:]
     return dict(zip(names, parts)) if len(names) == len(parts) else {}
+
+
+def _number_annotation(fn: cst.FunctionDef, name: str) -> bool:
+    """Annotated as a Python number or a sequence of them (`int`, `list[int]`, `tuple[int, int]`,
+    `torch.Size`): annotations do not convert a traced size into a constant."""
+    params = fn.params
+    for p in [*params.posonly_params, *params.params, *params.kwonly_params]:
+        if p.name.value == name:
+            return p.annotation is not None and _number_text(annotation_text(p.annotation))
+    return False
+
+
+def _number_text(text: str) -> bool:
+    t = split_optional(text)[0].replace("typing.", "").replace(" ", "")
+    return t in ("int", "float", "torch.Size", "Size") or (
+        t.startswith(("List[", "list[", "Tuple[", "tuple[", "Sequence[")) and t.endswith("]") and
+        all(e in ("int", "float", "...") for e in t[t.index("[") + 1:-1].split(",")))
 
 
 def _annotated(fn: cst.FunctionDef, name: str) -> bool:
@@ -474,9 +561,13 @@ def guard_targets(node: cst.CSTNode, ctx: FileContext) -> tuple[frozenset[str], 
         # training-mode code is not run when the model is captured in eval mode (trace, export,
         # compile); TorchScript compiles both branches whatever the mode, so script still applies
         return frozenset({"trace", "export", "compile"}), frozenset()
-    if isinstance(node, cst.Call) and not node.args:
-        name = ctx.qualified(node.func)
-        true_under = GUARDS.get(name or "")
+    if isinstance(node, cst.Call):
+        name = ctx.qualified(node.func) or ""
+        true_under = GUARDS.get(name) if not node.args else None
+        if true_under is None and name:
+            # `pkg.is_tracing(x)` ors `torch.jit.is_tracing()` and `torch.compiler.is_compiling()` in another file
+            hits = [GUARDS[g] for g in GUARDS if f"{name}={g}" in ctx.guard_functions]
+            true_under = frozenset().union(*hits) if hits else None
         if true_under is not None:
             return ALL - true_under, true_under
         wrapped = _guard_wrapper(node.func, ctx)
@@ -486,12 +577,26 @@ def guard_targets(node: cst.CSTNode, ctx: FileContext) -> tuple[frozenset[str], 
         left = guard_targets(node.left, ctx)
         right = guard_targets(node.right, ctx)
         if isinstance(node.operator, cst.And):
+            # `torch.jit.is_tracing() and isinstance(x, torch.Tensor)` with `x` a tensor: the check is
+            # always true, so the test is the guard alone (its else branch too)
+            if left is not None and _tensor_check(node.right, ctx):
+                return left
+            if right is not None and _tensor_check(node.left, ctx):
+                return right
             body = (left[0] if left else frozenset()) | (right[0] if right else frozenset())
             return (body, frozenset()) if body else None
         if isinstance(node.operator, cst.Or):
             other = (left[1] if left else frozenset()) | (right[1] if right else frozenset())
             return (frozenset(), other) if other else None
     return None
+
+
+def _tensor_check(node: cst.CSTNode, ctx: FileContext) -> bool:
+    """`isinstance(x, torch.Tensor)` on a value the kind analysis knows is a tensor: always true."""
+    if not (isinstance(node, cst.Call) and len(node.args) == 2 and isinstance(node.func, cst.Name)
+            and node.func.value == "isinstance" and ctx.is_builtin("isinstance")):
+        return False
+    return ctx.qualified(node.args[1].value) == "torch.Tensor" and ctx.kind(node.args[0].value) == Kind.TENSOR
 
 
 def _guard_wrapper(func: cst.CSTNode, ctx: FileContext) -> cst.CSTNode | None:
@@ -555,6 +660,9 @@ def class_state(node: cst.ClassDef, is_module: bool, ctx: FileContext) -> ClassS
                         old = state.attrs.get(tgt.attr.value)
                         if old is not None and old.optional:
                             fact.optional = True
+                        if old is not None and old.kind == Kind.MODULE and fact.kind == Kind.MODULE:
+                            # `self.norm = AdaNormZero(...)` in one branch, `nn.LayerNorm(...)` in another
+                            fact.alternatives = tuple(dict.fromkeys((*old.alternatives, old.ctor)))
                         if tgt.attr.value in state.constants:
                             fact.kind = Kind.PYTHON
                         state.attrs[tgt.attr.value] = fact

@@ -94,18 +94,70 @@ def join(kinds: Iterable[Kind]) -> Kind:
     return Kind.UNKNOWN
 
 
+def split_optional(text: str) -> tuple[str, bool]:
+    """`Optional[X]`, `Union[X, None]`, `X | None`, `None | X` -> ("X", True); else (text, False)."""
+    t = text.replace(" ", "").strip("'\"")
+    for wrap in ("Optional[", "typing.Optional[", "Union[", "typing.Union["):
+        if t.startswith(wrap) and t.endswith("]"):
+            inner = _top_level(t[len(wrap):-1], ",")
+            if wrap.endswith("Optional["):
+                return inner[0] if len(inner) == 1 else t, True
+            rest = [p for p in inner if p not in ("None", "NoneType")]
+            return ("|".join(rest), len(rest) < len(inner))
+    parts = _top_level(t, "|")
+    if len(parts) > 1:
+        rest = [p for p in parts if p not in ("None", "NoneType")]
+        return "|".join(rest), len(rest) < len(parts)
+    return t, False
+
+
+def _top_level(text: str, sep: str) -> list[str]:
+    """Split on `sep` outside brackets."""
+    out, depth, cur = [], 0, ""
+    for ch in text:
+        if ch == sep and depth == 0:
+            out.append(cur)
+            cur = ""
+            continue
+        depth += ch in "[("
+        depth -= ch in "])"
+        cur += ch
+    out.append(cur)
+    return out
+
+
+def is_tensor_type(t: str) -> bool:
+    """`Tensor`, `torch.Tensor`, `torch.LongTensor`, `FloatTensor`, `nn.Parameter` (no spaces)."""
+    last = t.rsplit(".", 1)[-1]
+    return (last == "Tensor" or (last.endswith("Tensor") and last[:-6] in _TENSOR_TYPE_PREFIXES)
+            or t in ("Parameter", "nn.Parameter", "torch.nn.Parameter"))
+
+
+_TENSOR_TYPE_PREFIXES = {"Float", "Long", "Bool", "Int", "Half", "Double", "Byte", "Char", "Short", "BFloat16"}
+_PY_SEQUENCES = ("List[", "list[", "Tuple[", "tuple[", "Sequence[", "typing.List[", "typing.Tuple[",
+                 "Iterable[", "typing.Sequence[")
+
+
 def annotation_kind(text: str) -> Kind | None:
-    t = text.replace(" ", "")
-    if t in {a.replace(" ", "") for a in TENSOR_ANNOTATIONS}:
+    """The kind an annotation gives a value (None: says nothing useful)."""
+    t, _ = split_optional(text)
+    if len(_top_level(t, "|")) > 1:
+        return None  # a union of several types
+    if is_tensor_type(t):
         return Kind.TENSOR
-    if t in PY_ANNOTATIONS or t.startswith(("Optional[int", "Optional[float", "Optional[bool", "Optional[str",
-                                            "Final", "Literal")):
+    if t in PY_ANNOTATIONS or t.startswith(("Final", "typing.Final", "Literal", "typing.Literal")) \
+            or t in ("torch.Size", "Size", "torch.dtype", "torch.device"):
         return Kind.PYTHON
-    if t.startswith(("List[Tensor", "list[Tensor", "Tuple[Tensor", "tuple[Tensor", "List[torch.Tensor",
-                     "Tuple[torch.Tensor", "list[torch.Tensor", "tuple[torch.Tensor")):
-        return Kind.TENSORS
-    if t.startswith(("List[", "list[", "Tuple[", "tuple[", "Dict[", "dict[")):
+    if t.startswith(_PY_SEQUENCES):
+        inner = t[t.index("[") + 1:-1]
+        elems = [e for e in _top_level(inner, ",") if e != "..."]
+        if elems and all(is_tensor_type(split_optional(e)[0]) for e in elems):
+            return Kind.TENSORS
+        if any(is_tensor_type(split_optional(e)[0]) or "Tensor" in e for e in elems):
+            return None   # a mix of tensors and other values
         return Kind.PYTHON
+    if t.startswith(("Dict[", "dict[", "typing.Dict[", "Mapping[")):
+        return None if "Tensor" in t else Kind.PYTHON
     return None
 
 
@@ -143,7 +195,7 @@ class KindEvaluator:
             if base in (Kind.TENSOR, Kind.SHAPE, Kind.META, Kind.PARAM):
                 return base
             if base == Kind.TENSORS:
-                return Kind.TENSOR
+                return Kind.TENSORS if any(isinstance(e.slice, cst.Slice) for e in node.slice) else Kind.TENSOR
             if base == Kind.MODULE:
                 return Kind.MODULE
             if base == Kind.PYTHON:
@@ -157,7 +209,12 @@ class KindEvaluator:
         if isinstance(node, cst.UnaryOperation):
             return self.kind(node.expression)
         if isinstance(node, cst.BooleanOperation):
-            return join([self.kind(node.left), self.kind(node.right)])
+            left = self.kind(node.left)
+            if left == Kind.SHAPE and isinstance(node.left, cst.Comparison):
+                # `n > 1 and flag`: the size comparison is converted to a Python bool right here (the
+                # finding is there); what flows on is `flag`, or the frozen example's answer
+                left = Kind.PYTHON
+            return join([left, self.kind(node.right)])
         if isinstance(node, cst.Comparison):
             ops = node.comparisons
             if all(isinstance(c.operator, (cst.Is, cst.IsNot)) for c in ops):
@@ -230,6 +287,8 @@ class KindEvaluator:
             full = ctx.qualified(func)
             if full and full.startswith("torch."):
                 return self._torch_call(full, args)
+            if full and full in ctx.size_functions:
+                return Kind.SHAPE   # `F.get_dimensions(img)`: sizes read from the argument, in another file
             if full and full.split(".")[0] in ("math",):
                 kinds = [self.kind(a) for a in args]
                 return Kind.BAKED if any(k in TRACED for k in kinds) else Kind.PYTHON
@@ -269,10 +328,11 @@ class KindEvaluator:
             if base == Kind.SELF:
                 if ctx.self_attr_kind(meth) == Kind.MODULE:
                     fact = ctx.attr_fact(meth)
-                    if fact is not None and fact.ctor in TUPLE_MODULES:
+                    ctors = (fact.ctor, *fact.alternatives) if fact is not None else ()
+                    if ctors and all(c in TUPLE_MODULES for c in ctors):
                         return Kind.TENSORS  # (output, state) tuples: unpacking them is fine
-                    if fact is not None and fact.ctor in ctx.tuple_output_classes:
-                        return Kind.UNKNOWN  # a project module's tuple: its elements may be anything
+                    if any(c in TUPLE_MODULES or c in ctx.tuple_output_classes for c in ctors):
+                        return Kind.UNKNOWN  # a tuple (from some constructor): its elements may be anything
                     return Kind.TENSOR  # self.submodule(x): the submodule's forward output
                 return ctx.method_return_kind(meth)
             if base == Kind.TENSORS and meth in ("index", "count"):

@@ -100,7 +100,11 @@ class Walker(cst.CSTVisitor):
                 ctx.classes.pop()
             elif isinstance(stmt, cst.FunctionDef) and stmt.name.value in rank:
                 work.append((rank[stmt.name.value], pos, None, stmt))
-        for _, _, state, fn in sorted(work, key=lambda w: (w[0], w[1])):
+        depth = _holder_depth([w[2] for w in work if w[2] is not None], ctx.index.module)
+        late_fn = len(depth) + 1
+        # parents before the submodules they hold (their calls pass argument kinds down), functions last
+        work.sort(key=lambda w: (depth.get(w[2].name, 0) if w[2] is not None else late_fn, w[0], w[1]))
+        for _, _, state, fn in work:
             if state is not None:
                 ctx.classes.append(state)
             ctx.top = (fn, state.node if state is not None else None)
@@ -246,3 +250,27 @@ class Walker(cst.CSTVisitor):
             ctx.bind(node.target, join([old, ctx.kind(node.value)]))
         elif isinstance(node, cst.NamedExpr):
             ctx.bind(node.target, ctx.kind(node.value))
+
+
+def _holder_depth(states: list[ClassState], module: str) -> dict[str, int]:
+    """Local module class -> how deep it sits in the local tree of submodules (0: held by no local
+    class), from the `self.x = Cls(...)` assignments of each class's `__init__`."""
+    names = {st.name for st in states}
+    prefix = f"{module}."
+    held: dict[str, set[str]] = {}
+    for st in {id(s): s for s in states}.values():
+        for fact in st.attrs.values():
+            for ctor in (fact.ctor, *getattr(fact, "alternatives", ())):
+                if ctor.startswith(prefix) and ctor[len(prefix):] in names and ctor[len(prefix):] != st.name:
+                    held.setdefault(ctor[len(prefix):], set()).add(st.name)
+    depth = {n: 0 for n in names}
+    for _ in range(min(len(names), 8)):
+        changed = False
+        for child, parents in held.items():
+            d = max(depth[p] for p in parents) + 1
+            if d > depth[child] and d <= 8:
+                depth[child] = d
+                changed = True
+        if not changed:
+            break
+    return depth

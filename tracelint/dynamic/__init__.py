@@ -20,8 +20,8 @@ def confirm(module: Any, inputs: Any, **kwargs: Any):
 
 confirm.__doc__ = """Check that `module` captured on `inputs` matches eager on variants of the inputs.
 
-confirm(module, inputs, *, targets=("trace", "script"), more_inputs=(), variants=None, rtol=None,
-        atol=None, seed=0, train=False, name=None, lint=True) -> tracelint.Report
+confirm(module, inputs=(), *, kwargs=None, targets=("trace", "script"), more_inputs=(), more_kwargs=(),
+        variants=None, rtol=None, atol=None, seed=0, train=False, name=None, lint=True) -> tracelint.Report
 """
 
 

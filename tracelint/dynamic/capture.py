@@ -1,10 +1,11 @@
 """Capture a model once on its example with each mechanism, as a user would, and record warnings.
 
 trace: torch.jit.trace(check_trace=False) - check_trace only re-runs the same input, and it runs
-forward up to 4 more times (mutating state); TracerWarnings are recorded with torch's own filter
-that ignores library frames kept in place. script: torch.jit.script. export: torch.export.export
-with dim 0 of every batch-sized tensor declared Dim.DYNAMIC, run through `.module()`.
-compile: torch.compile(fullgraph=True); it compiles on the first call, which is made here.
+forward up to 4 more times (mutating state); keyword inputs go through `example_kwarg_inputs`.
+script: torch.jit.script; when it fails, every submodule class is scripted on its own too, so
+all the errors are known. export: torch.export.export with Dim.AUTO on every dimension the
+variants change, run through `.module()`. compile: torch.compile(fullgraph=True); it compiles on
+the first call, which is made here.
 """
 from __future__ import annotations
 
@@ -31,12 +32,16 @@ def filter_jit_deprecations() -> None:
 
 @contextlib.contextmanager
 def recording_warnings():
-    """Record warnings as the user would see them, minus the torch.jit deprecation notices."""
+    """Record warnings as the user would see them, minus the torch.jit deprecation notices.
+
+    torch's own filter for library TracerWarnings (`module="torch.(?!jit)"`, installed when torch
+    imports) also matches `torchvision` and any `torch*` package; ours escapes the dot.
+    """
     import torch
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        torch.jit.TracerWarning.ignore_lib_warnings()   # torch's default: library frames never warn
+        warnings.filterwarnings("ignore", category=torch.jit.TracerWarning, module=r"torch\.(?!jit)")
         filter_jit_deprecations()
         yield caught
 
@@ -73,42 +78,113 @@ class Captured:
     target: str
     fn: Callable[..., Any] | None = None
     error: BaseException | None = None
+    more_errors: list[BaseException] = field(default_factory=list)   # script: other classes' errors
     warnings: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
     first_output: Any = None          # compile: the output of the compiling call on the example
     has_first_output: bool = False
     hint: dict[str, Any] | None = None  # export: first user line that specialised a symbolic size
+    sites: SymSites | None = None       # export: where each symbolic size was guarded
+    sources: dict[tuple, str] = field(default_factory=dict)   # export: leaf path -> L['name'][i]
 
 
-def dynamic_shapes_for(inputs: tuple, batch: int | None, model: Any = None):
-    """Dim 0 declared dynamic for every tensor whose dim 0 is the batch size; the rest static.
-
-    The spec follows forward's signature: arguments caught by `*args` are one nested entry.
-    """
+def _signature(model: Any):
     import inspect
 
-    from torch.export import Dim
-
-    def spec(x):
-        if trees.is_tensor(x):
-            return {0: Dim.DYNAMIC} if x.dim() >= 1 and batch is not None and x.shape[0] == batch else None
-        if isinstance(x, tuple) and hasattr(x, "_fields"):
-            return type(x)(*(spec(v) for v in x))
-        if isinstance(x, (tuple, list)):
-            return type(x)(spec(v) for v in x)
-        if isinstance(x, dict):
-            return {k: spec(v) for k, v in x.items()}
+    try:
+        return list(inspect.signature(model.forward if hasattr(model, "forward") else model).parameters.values())
+    except (TypeError, ValueError):
         return None
 
-    specs = tuple(spec(a) for a in inputs)
-    try:
-        params = list(inspect.signature(model.forward if hasattr(model, "forward") else model).parameters.values())
-    except (TypeError, ValueError):
-        return specs
-    for k, p in enumerate(params):
-        if p.kind is inspect.Parameter.VAR_POSITIONAL:
-            return specs[:k] + (specs[k:],)
-    return specs
+
+def argument_names(model: Any, inputs: tuple) -> tuple[list[str | tuple[str, int]], str | None]:
+    """For each positional argument, the parameter it binds to (`name`, or (`name`, i) for the
+    i-th item of `*name`); and the *args name."""
+    args, _ = inputs
+    params = _signature(model)
+    if params is None:
+        return [f"arg{i}" for i in range(len(args))], None
+    names: list[str | tuple[str, int]] = []
+    star = None
+    for p in params:
+        if len(names) >= len(args):
+            break
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            names.append(p.name)
+        elif p.kind is p.VAR_POSITIONAL:
+            star = p.name
+            names += [(p.name, i) for i in range(len(args) - len(names))]
+    names += [f"arg{i}" for i in range(len(names), len(args))]
+    return names, star
+
+
+def dynamic_shapes_for(inputs: tuple, dims: dict[tuple, set[int]], model: Any = None):
+    """Dim.AUTO on every dimension some variant changes (`dims`: leaf path -> dims), the rest
+    static; shaped like the arguments, keyed by parameter name when there are keyword inputs."""
+    from torch.export import Dim
+
+    args, kwargs = inputs
+
+    def spec(x, path):
+        if trees.is_tensor(x):
+            chosen = sorted(d for d in dims.get(path, ()) if d < x.dim())
+            return {d: Dim.AUTO for d in chosen} or None
+        if isinstance(x, tuple) and hasattr(x, "_fields"):
+            return type(x)(*(spec(v, path + (i,)) for i, v in enumerate(x)))
+        if isinstance(x, (tuple, list)):
+            return type(x)(spec(v, path + (i,)) for i, v in enumerate(x))
+        if isinstance(x, dict):
+            return {k: spec(v, path + (k,)) for k, v in x.items()}
+        return None
+
+    arg_specs = [spec(a, (0, i)) for i, a in enumerate(args)]
+    names, star = argument_names(model, inputs)
+    if not kwargs:
+        if star is not None:
+            k = next(i for i, n in enumerate(names) if isinstance(n, tuple))
+            return tuple(arg_specs[:k]) + (tuple(arg_specs[k:]),)
+        return tuple(arg_specs)
+    out: dict[str, Any] = {}
+    starred: list[Any] = []
+    for n, sp in zip(names, arg_specs):
+        if isinstance(n, tuple):
+            starred.append(sp)
+        else:
+            out[n] = sp
+    if star is not None:
+        out[star] = tuple(starred)
+    for k, v in kwargs.items():
+        out[k] = spec(v, (1, k))
+    return out
+
+
+def export_sources(model: Any, inputs: tuple) -> dict[tuple, str]:
+    """Leaf path -> how export names that input in its guards (`L['x']`, `L['imgs'][0]`)."""
+    names, _ = argument_names(model, inputs)
+    out: dict[tuple, str] = {}
+    for path, _t in trees.with_paths(inputs):
+        if path[0] == 0:
+            n = names[path[1]] if path[1] < len(names) else f"arg{path[1]}"
+            root = f"L['{n[0]}'][{n[1]}]" if isinstance(n, tuple) else f"L['{n}']"
+        else:
+            root = f"L['{path[1]}']"
+        out[path] = root + "".join(f"[{k!r}]" if isinstance(k, str) else f"[{k}]" for k in path[2:])
+    return out
+
+
+def tile_unit_dims(inputs: tuple, dims: dict[tuple, set[int]]) -> tuple[tuple, bool]:
+    """Size-1 dimensions export should keep dynamic, tiled to 2 (export specialises sizes 0 and 1)."""
+    changed = [False]
+
+    def tile(path, t):
+        for d in sorted(dims.get(path, ())):
+            if d < t.dim() and t.shape[d] == 1:
+                t = t.repeat_interleave(2, dim=d)
+                changed[0] = True
+        return t
+
+    out = trees.map_with_path(tile, inputs)
+    return out, changed[0]
 
 
 class _AsModule:
@@ -119,40 +195,85 @@ class _AsModule:
         import torch
 
         class Wrapped(torch.nn.Module):
-            def forward(self, *args):
-                return fn(*args)
+            def forward(self, *args, **kwargs):
+                return fn(*args, **kwargs)
 
         return Wrapped()
 
 
-def capture(target: str, model: Any, inputs: tuple, *, batch: int | None, reseed: Callable[[], None],
-            compile_backend: str = "aot_eager") -> Captured:
-    """Capture `model` for `target` on `inputs`; errors are kept, never raised."""
+def _trace(model: Any, inputs: tuple):
+    import inspect
+
+    import torch
+
+    args, kwargs = inputs
+    if not kwargs:
+        return torch.jit.trace(model, args, check_trace=False)
+    params = _signature(model)
+    if params is None or any(p.kind is p.VAR_POSITIONAL for p in params):
+        raise TypeError("torch.jit.trace cannot take keyword inputs together with *args")
+    bound = inspect.Signature([p.replace() for p in params]).bind(*args, **kwargs)
+    return torch.jit.trace(model, example_kwarg_inputs=dict(bound.arguments), check_trace=False)
+
+
+def script_errors(model: Any, first: BaseException) -> list[BaseException]:
+    """After a failed torch.jit.script of the whole model: script each submodule class on its own,
+    so one run lists every class's error, not only the first one torch stops at."""
+    import torch
+
+    errors: list[BaseException] = []
+    seen: set[type] = {type(model)}
+    modules = list(model.modules()) if isinstance(model, torch.nn.Module) else []
+    for sub in reversed(modules[1:]):   # innermost classes first
+        cls = type(sub)
+        if cls in seen or cls.__module__.startswith("torch."):
+            continue
+        seen.add(cls)
+        try:
+            torch.jit.script(sub)
+        except Exception as e:  # noqa: BLE001 - each failure is a result
+            errors.append(e)
+    return errors
+
+
+def capture(target: str, model: Any, inputs: tuple, *, reseed: Callable[[], None],
+            compile_backend: str = "aot_eager", dims: dict[tuple, set[int]] | None = None) -> Captured:
+    """Capture `model` for `target` on `inputs` (an (args, kwargs) pair); errors are kept, never
+    raised. `dims`: for export, the dimensions to declare dynamic (leaf path -> dims)."""
     import torch
 
     result = Captured(target)
     start = time.perf_counter()
+    args, kwargs = inputs
     with recording_warnings() as caught:
         reseed()
         try:
             if target == "trace":
-                result.fn = torch.jit.trace(model, trees.clone(inputs), check_trace=False)
+                result.fn = _trace(model, trees.clone(inputs))
             elif target == "script":
-                result.fn = torch.jit.script(model)
+                try:
+                    result.fn = torch.jit.script(model)
+                except Exception as e:  # noqa: BLE001
+                    result.more_errors = script_errors(model, e)
+                    raise
             elif target == "export":
                 mod = model if isinstance(model, torch.nn.Module) else _AsModule.wrap(model)
                 sites = SymSites()
+                result.sites = sites
+                result.sources = export_sources(mod, inputs)
                 try:
                     with sites:
-                        ep = torch.export.export(mod, trees.clone(inputs),
-                                                 dynamic_shapes=dynamic_shapes_for(inputs, batch, mod))
+                        cargs, ckwargs = trees.clone(inputs)
+                        ep = torch.export.export(mod, tuple(cargs), kwargs=ckwargs or None,
+                                                 dynamic_shapes=dynamic_shapes_for(inputs, dims or {}, mod))
                 finally:
                     result.hint = sites.first()
                 result.fn = ep.module()
             elif target == "compile":
                 torch._dynamo.reset()
                 fn = torch.compile(model, fullgraph=True, backend=compile_backend)
-                result.first_output = fn(*trees.clone(inputs))
+                cargs, ckwargs = trees.clone(inputs)
+                result.first_output = fn(*cargs, **ckwargs)
                 result.has_first_output = True
                 result.fn = fn
             else:

@@ -26,7 +26,8 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 @click.option("--variants", type=click.IntRange(min=0),
               help="At most this many automatic input variants per example (default: all, about 10).")
 @click.option("--timeout", type=click.FloatRange(min=1.0), default=120.0, show_default=True,
-              help="Seconds per example (capture and every variant, every target).")
+              help="Hard deadline per example, in seconds (its process: eager, every capture, every variant); "
+                   "the targets that finished are kept.")
 @click.option("--rtol", type=float, help="Relative tolerance (default: by dtype, 1e-4 for float32).")
 @click.option("--atol", type=float, help="Absolute tolerance (default: by dtype, 1e-5 for float32).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for variants and every run.")
@@ -37,18 +38,23 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 @click.option("--jobs", "-j", type=click.IntRange(min=1),
               help="Example sources checked at the same time (default: cores, at most 4).")
 @click.option("--no-static", is_flag=True, help="Skip the static lint of the executed files (no verdicts).")
+@click.option("--exclude-module", "exclude_modules", multiple=True, metavar="PACKAGE",
+              help="Treat this installed package as library code like torch: never linted, localised or "
+                   "blamed (repeat or comma-separate).")
 @click.option("--format", "fmt", type=click.Choice(tuple(FORMATS)), default="text", show_default=True)
 @click.option("--output-file", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report here.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when something was confirmed.")
-@click.option("--quiet", "-q", is_flag=True, help="No summary line on stderr.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress and no summary line on stderr.")
 def confirm_command(sources, targets, variants, timeout, rtol, atol, seed, memory_mb, compile_backend,
-                    jobs, no_static, fmt, output_file, exit_zero, quiet) -> None:
+                    jobs, no_static, exclude_modules, fmt, output_file, exit_zero, quiet) -> None:
     """Prove what static analysis suspects: capture each example, run it on input variants, compare.
 
-    TARGET is a .py file, a folder (every file defining tracelint_examples()) or an importable
-    `package.module:function` returning examples. Each example runs in its own process with a
-    timeout and a memory cap. Exit status: 0 everything matched, 1 a finding was confirmed or the
-    checker found a divergence, 2 usage error or tool failure.
+    TARGET is a .py file defining tracelint_examples(), a folder (every such file) or an importable
+    `package.module[:function]` returning examples. This imports and runs your code (and the
+    libraries it uses) with your rights: each example runs in its own process with a deadline and
+    a memory cap, which isolates crashes - it is not a sandbox. Exit status: 0 everything matched,
+    1 a finding was confirmed or the checker found a failure, 2 usage error, an example that could
+    not be checked (TL903: it crashed, timed out, or failed in eager mode), or a tool failure.
     """
     from tracelint.dynamic.api import confirm_sources, has_failures
     from tracelint.reporters import render, summary
@@ -60,9 +66,11 @@ def confirm_command(sources, targets, variants, timeout, rtol, atol, seed, memor
     if not chosen:
         raise click.BadParameter("at least one target is needed", param_hint="--target")
     try:
+        excluded = [m.strip() for raw in exclude_modules for m in raw.split(",") if m.strip()]
         report = confirm_sources(list(sources), capture_targets=chosen, variants=variants, timeout=timeout,
                                  rtol=rtol, atol=atol, seed=seed, memory_mb=memory_mb,
-                                 compile_backend=compile_backend, jobs=jobs, lint=not no_static)
+                                 compile_backend=compile_backend, jobs=jobs, lint=not no_static,
+                                 show_progress=not quiet, exclude_modules=excluded)
     except Exception as e:  # noqa: BLE001 - a tracelint bug: report it, exit 2
         click.echo(f"tracelint: error: the dynamic checker failed: {type(e).__name__}: {e}", err=True)
         sys.exit(EXIT_ERROR)

@@ -2,6 +2,10 @@
 
 Shape, dtype, structure and NaN/inf placement differences count as divergence; values are
 compared with tolerances that follow the eager tensor's dtype unless the user gives rtol/atol.
+Equivalent containers are compared by value: a list and a tuple, a namedtuple and a tuple, a
+ModelOutput (or any mapping) and the tuple of its values; the container difference itself is
+returned as a note (TorchScript returns tuples where eager returns lists, by design), not as a
+divergence.
 """
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ class Comparison:
     match: bool
     max_abs_diff: float | None = None
     why: str = ""            # what differed, for the table and the message
+    notes: list[str] = dataclasses.field(default_factory=list)   # equivalent containers of other types
 
     def to_dict(self) -> dict[str, Any]:
         return {"match": self.match, "max_abs_diff": self.max_abs_diff, "why": self.why}
@@ -43,14 +48,14 @@ class _Diverged(Exception):
 
 
 def compare(eager: Any, captured: Any, rtol: float | None = None, atol: float | None = None) -> Comparison:
-    state = {"max": 0.0}
+    state: dict[str, Any] = {"max": 0.0, "notes": []}
     try:
         _walk(eager, captured, "output", rtol, atol, state)
     except _Diverged as d:
-        return Comparison(False, state.get("bad"), str(d))
+        return Comparison(False, state.get("bad"), str(d), state["notes"])
     except Exception as e:  # noqa: BLE001 - a comparison bug must not look like a capture failure
         return Comparison(False, None, f"could not compare outputs: {type(e).__name__}: {e}")
-    return Comparison(True, state["max"], "")
+    return Comparison(True, state["max"], "", state["notes"])
 
 
 def _is_namedtuple(x: Any) -> bool:
@@ -64,21 +69,32 @@ def _walk(a: Any, b: Any, where: str, rtol, atol, state) -> None:
             raise _Diverged(f"{where}: eager gives {_kind(a)}, captured gives {_kind(b)}")
         _tensor(a, b, where, rtol, atol, state)
         return
+    seq = (tuple, list)
+    if isinstance(a, Mapping) and isinstance(b, seq) or isinstance(a, seq) and isinstance(b, Mapping):
+        _note(state, where, a, b)   # a ModelOutput/dict and the tuple of its values
+        a, b = (list(a.values()) if isinstance(a, Mapping) else a), (list(b.values()) if isinstance(b, Mapping) else b)
+        if len(a) != len(b):
+            raise _Diverged(f"{where}: eager gives {len(a)} items, captured gives {len(b)}")
+        for i, (x, y) in enumerate(zip(a, b)):
+            _walk(x, y, f"{where}[{i}]", rtol, atol, state)
+        return
     if isinstance(a, Mapping) or isinstance(b, Mapping):
         if not (isinstance(a, Mapping) and isinstance(b, Mapping)):
             raise _Diverged(f"{where}: eager gives {_kind(a)}, captured gives {_kind(b)}")
         if set(a) != set(b):
             raise _Diverged(f"{where}: keys differ: eager {sorted(map(str, a))} vs captured {sorted(map(str, b))}")
+        if type(a) is not type(b):
+            _note(state, where, a, b)
         for k in a:
             _walk(a[k], b[k], f"{where}[{k!r}]", rtol, atol, state)
         return
-    if isinstance(a, (tuple, list)) or isinstance(b, (tuple, list)):
-        if not (isinstance(a, (tuple, list)) and isinstance(b, (tuple, list))):
+    if isinstance(a, seq) or isinstance(b, seq):
+        if not (isinstance(a, seq) and isinstance(b, seq)):
             raise _Diverged(f"{where}: eager gives {_kind(a)}, captured gives {_kind(b)}")
-        if _is_namedtuple(a) != _is_namedtuple(b) or isinstance(a, list) != isinstance(b, list):
-            raise _Diverged(f"{where}: eager gives {_kind(a)}, captured gives {_kind(b)}")
-        if _is_namedtuple(a) and tuple(a._fields) != tuple(b._fields):
+        if _is_namedtuple(a) and _is_namedtuple(b) and tuple(a._fields) != tuple(b._fields):
             raise _Diverged(f"{where}: fields differ: eager {a._fields} vs captured {b._fields}")
+        if type(a) is not type(b):
+            _note(state, where, a, b)
         if len(a) != len(b):
             raise _Diverged(f"{where}: eager gives {len(a)} items, captured gives {len(b)}")
         for i, (x, y) in enumerate(zip(a, b)):
@@ -98,6 +114,12 @@ def _walk(a: Any, b: Any, where: str, rtol, atol, state) -> None:
         return
     if a != b:
         raise _Diverged(f"{where}: eager {_short(a)} vs captured {_short(b)}")
+
+
+def _note(state, where: str, a: Any, b: Any) -> None:
+    text = f"{where}: eager gives {_kind(a)}, captured gives {_kind(b)} (compared by value)"
+    if text not in state["notes"]:
+        state["notes"].append(text)
 
 
 def _tensor(a, b, where: str, rtol, atol, state) -> None:

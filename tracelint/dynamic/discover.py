@@ -54,13 +54,17 @@ def example_files(paths: list[str], exclude: tuple[str, ...] = DEFAULT_EXCLUDE) 
 
 
 def resolve(targets: list[str], exclude: tuple[str, ...] = DEFAULT_EXCLUDE) -> tuple[list[Source], list[str]]:
-    """CLI targets: a file (confirmed even without examples: that is reported), a folder (its
-    example files), or an importable `package.module[:function]`."""
+    """CLI targets: a file defining tracelint_examples(), a folder (its example files), or an
+    importable `package.module[:function]`; anything else is a usage error in `errors`."""
     sources: list[Source] = []
     errors: list[str] = []
     for raw in targets:
         if os.path.isfile(raw):
-            sources.append(_file_source(raw))
+            if defines_examples(raw):
+                sources.append(_file_source(raw))
+            else:
+                errors.append(f"{raw} defines no {EXAMPLES_FUNCTION}(): add one that yields "
+                              f"tracelint.Example(model, inputs) (see `tracelint confirm --help`)")
         elif os.path.isdir(raw):
             found, errs = example_files([raw], exclude)
             errors.extend(errs)
@@ -71,7 +75,8 @@ def resolve(targets: list[str], exclude: tuple[str, ...] = DEFAULT_EXCLUDE) -> t
             module, _, function = raw.partition(":")
             sources.append(({"kind": "module", "module": module, "function": function or EXAMPLES_FUNCTION}, raw))
         else:
-            errors.append(f"{raw}: no such file, folder or module:function")
+            errors.append(f"{raw}: no such file, folder or module:function (a .py file, a folder, or "
+                          f"package.module[:function])")
     seen: set[str] = set()
     unique = []
     for s in sources:

@@ -1,7 +1,8 @@
 """Flatten example results into located events: what went wrong (or warned), where, under what.
 
 Pure data, no torch: the parent process turns child results into events, then into verdicts and
-findings.
+findings. An event that no line could be found for keeps the model's `def forward` as its place
+but is marked unlocalised: it is reported as its own TL9xx there and confirms nothing.
 """
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ from tracelint.dynamic.outcome import SourceOutcome
 from tracelint.dynamic.userfiles import norm
 
 FAILURES = ("diverged", "error", "capture-error")
+NOT_CHECKED = ("example-failed", "not-checked")
 
 
 @dataclass(frozen=True)
 class Event:
-    kind: str        # diverged | error | capture-error | warning | example-failed
-    target: str      # capture mechanism; "" for example-failed
+    kind: str        # diverged | error | capture-error | warning | example-failed | not-checked
+    target: str      # capture mechanism; "" when about the whole example
     variant: str
     path: str        # normalised absolute path; "" when unknown
     line: int
@@ -31,8 +33,12 @@ class Event:
     def localised(self) -> bool:
         return self.how != "fallback" and bool(self.path)
 
+    @property
+    def failure(self) -> bool:
+        return self.kind in FAILURES
+
     def evidence(self) -> str:
-        if self.kind == "example-failed":
+        if self.kind in NOT_CHECKED:
             text = f"{self.example}: {self.what}"
         elif self.kind == "warning":
             text = f"{self.target}: {self.what}"
@@ -49,20 +55,39 @@ class Event:
 
 @dataclass
 class ExampleRef:
-    """One example's identity and the lines it executed.
-
-    `coverage`: lines run by the example (eager runs, the tracing run) and by building it (the
-    tracelint_examples() call); `imported`: module-level lines run by importing its source, which
-    only count for class bodies of classes the example used (see verdicts).
-    """
+    """One example's identity and the lines its forward executed (eager on the example and the
+    variants that were traced line by line, and the tracing run) - never the lines that ran while
+    the example was built."""
 
     id: int
     label: str
     coverage: dict[str, set[int]]
-    imported: dict[str, set[int]]
     result: dict[str, Any] | None
     outcome: SourceOutcome
     calls: dict[tuple[str, int], set[tuple[str, int]]] = field(default_factory=dict)  # call site -> callees
+
+    def checked(self, target: str) -> bool:
+        """True when `target` was captured and run on this example's variants to the end."""
+        r = self.result or {}
+        entry = next((t for t in r.get("targets", []) if t["target"] == target), None)
+        if entry is None or entry.get("status") != "ok":
+            return False
+        interrupted = r.get("interrupted")
+        return not (interrupted and interrupted.get("target") == target)
+
+    def why_unchecked(self, target: str) -> str:
+        r = self.result or {}
+        entry = next((t for t in r.get("targets", []) if t["target"] == target), None)
+        interrupted = r.get("interrupted") or {}
+        if entry is not None and entry.get("status") == "error":
+            loc = (entry.get("error") or {}).get("location") or {}
+            where = f" at {loc.get('path', '').rsplit('/', 1)[-1]}:{loc['line']}" if loc.get("line") else ""
+            return f"the capture failed first{where}"
+        if interrupted:
+            return interrupted.get("message", "the example did not finish")
+        if target not in r.get("run_targets", []):
+            return "not run for this example"
+        return "the example did not finish"
 
 
 def _where(loc: dict[str, Any] | None, fallback: dict[str, Any] | None) -> tuple[str, int, str, str]:
@@ -83,21 +108,21 @@ def collect(outcomes: Iterable[SourceOutcome]) -> tuple[list[Event], list[Exampl
     events: list[Event] = []
     refs: list[ExampleRef] = []
     for outcome in outcomes:
-        load_cov = {norm(p): set(v) for p, v in outcome.coverage.items()}
-        imported = {norm(p): set(v) for p, v in outcome.import_coverage.items()}
         source_def = {"path": outcome.source, "line": outcome.line} if outcome.source else None
         if outcome.load_error is not None:
-            ref = ExampleRef(len(refs), outcome.display, load_cov, imported, None, outcome)
+            if outcome.setup_error:
+                continue   # a usage error (report.errors), not a finding
+            ref = ExampleRef(len(refs), outcome.display, {}, None, outcome)
             refs.append(ref)
             path, line, how, detail = _where(outcome.load_error.get("location"), source_def)
             events.append(Event("example-failed", "", "", path, line, how, detail,
                                 _load_what(outcome.load_error), outcome.display, ref.id))
             continue
         for result in outcome.examples:
-            cov = {p: set(v) for p, v in load_cov.items()}
+            cov: dict[str, set[int]] = {}
             for p, lines in result.get("coverage", {}).items():
                 cov.setdefault(norm(p), set()).update(lines)
-            ref = ExampleRef(len(refs), f"{outcome.display}::{result['name']}", cov, imported, result, outcome)
+            ref = ExampleRef(len(refs), f"{outcome.display}::{result['name']}", cov, result, outcome)
             for cp, cl, fp, fl in result.get("calls", []):
                 ref.calls.setdefault((norm(cp), cl), set()).add((norm(fp), fl))
             refs.append(ref)
@@ -106,9 +131,9 @@ def collect(outcomes: Iterable[SourceOutcome]) -> tuple[list[Event], list[Exampl
 
 
 def _load_what(error: dict[str, Any]) -> str:
-    if error.get("type") in ("Timeout", "Exit") or str(error.get("type", "")).startswith("SIG"):
-        return error.get("message", "")
-    return f"tracelint_examples() raised {_err(error)}"
+    if error.get("kind") in ("timeout", "crashed", "oom"):
+        return f"not checked: {error.get('message', '')}"
+    return f"not checked: tracelint_examples() raised {_err(error)}"
 
 
 def _example_events(ref: ExampleRef, result: dict[str, Any], where: dict[str, Any] | None) -> list[Event]:
@@ -117,29 +142,27 @@ def _example_events(ref: ExampleRef, result: dict[str, Any], where: dict[str, An
     if status != "ok":
         error = result.get("error") or {}
         path, line, how, detail = _where(error.get("location"), where)
-        if status in ("timeout", "crashed"):
-            what = error.get("message", status)
+        if status in ("timeout", "crashed", "oom") and error.get("kind"):
+            what = f"not checked: {error.get('message', status)}"
         elif status == "oom":
-            what = f"ran out of memory in eager mode on its own example: {_err(error)}"
+            what = f"not checked: it ran out of memory in eager mode on its own example: {_err(error)}"
         else:
-            what = f"the model raised in eager mode on its own example: {_err(error)}"
+            what = f"not checked: the model raised in eager mode on its own example: {_err(error)}"
         out.append(Event("example-failed", "", "example", path, line, how, detail, what, ref.label, ref.id))
         return out
     for entry in result.get("targets", []):
         target = entry["target"]
         if entry.get("status") == "error":
-            path, line, how, detail = _where((entry.get("error") or {}).get("location"), where)
-            out.append(Event("capture-error", target, "example", path, line, how, detail,
-                             _err(entry.get("error")), ref.label, ref.id))
+            for error in [entry.get("error")] + list(entry.get("errors", [])):
+                path, line, how, detail = _where((error or {}).get("location"), where)
+                out.append(Event("capture-error", target, "example", path, line, how, detail,
+                                 _err(error), ref.label, ref.id))
         for w in entry.get("warnings", []):
             if w.get("category") != "TracerWarning":
                 continue
             if w.get("path"):
                 out.append(Event("warning", target, "example", norm(w["path"]), int(w.get("line") or 1),
                                  "tracer-warning", "", f"TracerWarning: {w.get('message', '')}", ref.label, ref.id))
-            else:   # raised inside torch.jit (about the inputs or outputs as a whole)
-                out.append(Event("warning", target, "example", "", 0, "fallback", "",
-                                 f"TracerWarning (from torch.jit): {w.get('message', '')}", ref.label, ref.id))
     for run in result.get("runs", []):
         if run["status"] not in ("diverged", "error"):
             continue
@@ -147,4 +170,10 @@ def _example_events(ref: ExampleRef, result: dict[str, Any], where: dict[str, An
         what = run.get("detail", "") if run["status"] == "diverged" else _err(run.get("error"))
         out.append(Event(run["status"], run["target"], run["variant"], path, line, how, detail, what,
                          ref.label, ref.id))
+    interrupted = result.get("interrupted")
+    if interrupted:
+        path, line, how, detail = _where(interrupted.get("location"), where)
+        out.append(Event("not-checked", interrupted.get("target") or "", interrupted.get("variant") or "",
+                         path, line, how, detail, f"not checked: {interrupted.get('message', '')}; "
+                         f"the results that finished are kept", ref.label, ref.id))
     return out

@@ -10,28 +10,40 @@ from typing import Any, Iterable
 from tracelint.targets import TARGETS, parse_targets
 
 
+class ExampleError(Exception):
+    """`tracelint_examples()` returned something that is not an example."""
+
+
 @dataclass
 class Example:
     """One model on one example input.
 
     `inputs` is the tuple of positional arguments (tensors, or nested tuples/lists/dicts of
-    tensors); `more_inputs` are extra argument tuples the user knows matter; `targets` limits the
-    capture mechanisms tried for this example (None: the run's targets); `train=True` keeps the
-    model in training mode instead of calling `.eval()`.
+    tensors) and `kwargs` the keyword arguments (`input_ids=..., attention_mask=...`);
+    `more_inputs` are extra positional-argument tuples the user knows matter (with the example's
+    kwargs), `more_kwargs` extra keyword dicts (each replaces those keys of `kwargs`, with the
+    example's positional inputs); `targets` limits the capture mechanisms tried for this example
+    (None: the run's targets); `train=True` keeps the model in training mode instead of `.eval()`.
     """
 
     module: Any
-    inputs: Any
+    inputs: Any = ()
     name: str | None = None
     more_inputs: Iterable[Any] = ()
     targets: Iterable[str] | None = None
     train: bool = False
+    kwargs: dict[str, Any] | None = None
+    more_kwargs: Iterable[dict[str, Any]] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.inputs, tuple):
             # a single tensor (or list) is the one positional argument, as torch.jit.trace does it
             self.inputs = (self.inputs,)
         self.more_inputs = tuple(m if isinstance(m, tuple) else (m,) for m in self.more_inputs)
+        self.kwargs = dict(self.kwargs or {})
+        if any(not isinstance(k, str) for k in self.kwargs):
+            raise ExampleError("Example(kwargs=...): keys must be argument names (str)")
+        self.more_kwargs = tuple(dict(m) for m in self.more_kwargs)
         if self.targets is not None:
             if isinstance(self.targets, str):
                 self.targets = (self.targets,)
@@ -43,10 +55,6 @@ class Example:
         if self.targets is None:
             return requested
         return tuple(t for t in TARGETS if t in requested and t in self.targets)
-
-
-class ExampleError(Exception):
-    """`tracelint_examples()` returned something that is not an example."""
 
 
 def as_examples(values: Any) -> list[Example]:

@@ -9,7 +9,8 @@ from tracelint.dynamic.scopes import scope_of
 from tracelint.dynamic.userfiles import display_path
 from tracelint.targets import TARGETS, fail
 
-_CODES = {"diverged": "TL901", "error": "TL902", "capture-error": "TL902", "example-failed": "TL903"}
+_CODES = {"diverged": "TL901", "error": "TL902", "capture-error": "TL902", "example-failed": "TL903",
+          "not-checked": "TL903"}
 _NAMES = {"TL901": "capture-divergence", "TL902": "capture-error", "TL903": "example-failed"}
 
 
@@ -29,11 +30,16 @@ def _advice(e: Event) -> str:
         return "this line turns a dynamic size into a Python value: keep it symbolic (tensor ops, x.size(d) in ops)"
     if e.how == "tracer-warning":
         return f"the TracerWarning here explains it ({detail})" if detail else "see the TracerWarning at this line"
+    if e.how == "guard":
+        return ("export guarded a dynamic size here and the variant breaks the guard: keep the size symbolic "
+                "(no Python branch or arithmetic on it) or declare the constraint")
     if e.how == "fallback" and e.kind == "capture-error":
-        return "the error names no line of your code: it concerns forward's signature, inputs or outputs, or the module as a whole"
+        return ("the error names no line of the model's code (reported at forward): it concerns forward's "
+                "signature, inputs or outputs, or the module as a whole")
     if e.how == "fallback":
-        return ("no line could be named (no Python-level difference between the runs): look for state the "
-                "capture froze (attributes, globals, buffers) or a semantic difference of the mechanism")
+        return ("no line could be named (no Python-level difference between the runs; reported at forward): "
+                "look for state the capture froze (attributes, globals, buffers) or a semantic difference "
+                "of the mechanism")
     return ""
 
 
@@ -70,7 +76,7 @@ def _per_target(group: list[Event]) -> str:
 def _message(code: str, group: list[Event]) -> str:
     first = group[0]
     if code == "TL903":
-        return f"{first.example}: {first.what}" + (f" ({first.detail})" if first.detail else "")
+        return f"{first.example}: {first.what}"
     text = _per_target(group)
     if first.detail:
         text += f" [{first.detail}]"
@@ -80,7 +86,8 @@ def _message(code: str, group: list[Event]) -> str:
 
 def _effects(code: str, group: list[Event], run_targets: tuple[str, ...]):
     if code == "TL903":
-        return tuple((t, fail("not checked: the example did not run")) for t in run_targets)
+        named = [e.target for e in group if e.target]
+        return tuple((t, fail("not checked")) for t in (named or run_targets))
     effects = []
     for t in TARGETS:
         mine = [e for e in group if e.target == t]
@@ -112,18 +119,20 @@ def build(unexplained: list[Event], run_targets: tuple[str, ...], fallback_displ
             display, src = fallback_display.get(first.example_id, first.example), ""
         col = len(src) - len(src.lstrip()) + 1 if src.strip() else 1
         evidence: list[str] = []
-        for e in group:
+        for e in group if code != "TL903" else ():   # TL903's message says it all
             t = e.evidence()
             if t not in evidence:
                 evidence.append(t)
         if len(evidence) > 8:
             evidence = evidence[:8] + [f"... and {len(evidence) - 8} more"]
+        effects = _effects(code, group, run_targets)
+        verdict = "not-checked" if code == "TL903" else "confirmed"
         out.append(Diagnostic(
             path=display, line=line, column=col, end_line=line, end_column=max(len(src) + 1, col + 1),
             code=code, name=_NAMES[code], message=_message(code, group), severity=Severity.ERROR,
-            effects=_effects(code, group, run_targets),
-            scope=scope_of(first.path, line) if first.path else "",
-            help=_help(code), source_line=src, verdict="confirmed", evidence=tuple(evidence),
+            effects=effects, scope=scope_of(first.path, line) if first.path else "",
+            help=_help(code), source_line=src, verdict=verdict,
+            verdicts=tuple((t, verdict) for t, _ in effects), evidence=tuple(evidence),
             short=_short(code)))
     return out
 

@@ -1,26 +1,28 @@
-"""Run example sources in child processes: timeout per example, memory cap, crash recovery.
+"""Run example sources in child processes: a hard deadline per example, memory cap, crash recovery.
 
-One child per source runs its examples in order (forked from a warm zygote, see launch). When an
-example hangs, the child is asked for its Python stacks (faulthandler on SIGUSR1) and killed;
-when it dies (abort, segfault, OOM kill), its stderr is read for the fatal stack. Either way that
-example is reported and a new child resumes at the next one. The child's stdout and stderr go to
-a temporary file, never to ours.
+Each source runs in its own process forked from a warm zygote, and each of its examples in a
+fresh process forked from that one (see worker.py). The deadline of an example (`--timeout`)
+starts when its process starts and is enforced here by killing that process by pid (after asking
+for its Python stacks), whatever its descendants do. The example's results arrive incrementally
+(after the eager pass, after each target), so a timeout or a crash keeps every target that
+finished and names the target and variant that did not. The model's output reaches us only as
+the end of its log (see zygote.py).
 """
 from __future__ import annotations
 
 import os
 import re
 import signal
-import tempfile
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from tracelint.dynamic.launch import EOF, TIMEOUT, SpawnLauncher, make_launcher
+from tracelint.dynamic.launch import EOF, GRACE, TIMEOUT, SpawnLauncher, make_launcher
 from tracelint.dynamic.outcome import SourceOutcome, failed_example
 from tracelint.dynamic.userfiles import is_user_file
 
 ProgressFn = Callable[[str], None]
+
 
 @dataclass(frozen=True)
 class Options:
@@ -32,6 +34,7 @@ class Options:
     seed: int = 0
     memory_mb: int | None = None        # None: 80% of physical memory; 0: no cap
     compile_backend: str = "aot_eager"
+    exclude_modules: tuple[str, ...] = ()
 
 
 def default_memory_mb() -> int | None:
@@ -46,49 +49,72 @@ def default_memory_mb() -> int | None:
 _FRAME = re.compile(r'File "([^"]+)", line (\d+)')
 
 
-def _stack_location(stderr: str) -> dict[str, Any] | None:
-    """The innermost user frame of the last faulthandler dump (most recent call first)."""
-    idx = stderr.rfind("most recent call first")
+def _stack_location(log: str) -> dict[str, Any] | None:
+    """The innermost model-code frame of the last faulthandler dump (most recent call first)."""
+    idx = log.rfind("most recent call first")
     if idx < 0:
         return None
-    for path, line in _FRAME.findall(stderr[idx:]):
+    for path, line in _FRAME.findall(log[idx:]):
         if is_user_file(path):
             return {"path": path, "line": int(line), "how": "stack-dump", "detail": ""}
     return None
 
 
 def _tail(text: str, lines: int = 2) -> str:
-    """The meaningful end of the child's stderr: the fatal error line, else its last lines."""
+    """The meaningful end of the child's output: the fatal error line, else its last lines."""
     fatal = [ln.strip() for ln in text.splitlines() if ln.startswith("Fatal Python error")]
     if fatal:
         return fatal[-1][:300]
     keep = [ln.strip() for ln in text.strip().splitlines() if ln.strip() and not ln.startswith("  File ")
             and "most recent call first" not in ln
             and not ln.startswith(("Thread 0x", "Current thread", "Extension modules"))]
-    return " | ".join(keep[-lines:])[:300]
+    return " | ".join(_clip(ln) for ln in keep[-lines:])
 
 
-def _failure(kind: str, returncode: int | None, stderr: str, opts: Options,
-             stage: str | None) -> tuple[str, dict[str, Any]]:
-    """(status, error record) for a child that timed out or died."""
-    where = f" during {stage}" if stage else ""
-    loc = _stack_location(stderr)
+def _clip(line: str, width: int = 150) -> str:
+    """One log line, its middle elided when long (the last line must survive a huge one before it)."""
+    return line if len(line) <= width else line[:width // 2 - 2] + " .. " + line[-(width // 2 - 2):]
+
+
+@dataclass
+class Stage:
+    text: str = "loading"
+    target: str | None = None
+    variant: str | None = None
+
+    def describe(self) -> str:
+        if self.target and self.variant:
+            return f"{self.target} on variant {self.variant}"
+        if self.target:
+            return f"the {self.target} capture"
+        if self.variant:
+            return f"eager on variant {self.variant}"
+        return {"loading": "importing the source and calling tracelint_examples()"}.get(self.text, self.text)
+
+
+def interruption(kind: str, code: int | None, log: str, opts: Options, stage: Stage) -> dict[str, Any]:
+    """The record of an example (or a load) that did not finish: timeout, crash or OOM kill."""
+    loc = _stack_location(log)
+    base = {"target": stage.target, "variant": stage.variant, "stage": stage.text, "location": loc}
+    where = stage.describe()
     if kind == "timeout":
-        return "timeout", {"type": "Timeout", "location": loc,
-                           "message": f"did not finish within {opts.timeout:g} s{where} (hang or too slow; "
-                                      f"raise --timeout if it is only slow)"}
-    rc = returncode
-    tail = _tail(stderr)
-    if rc is not None and rc < 0:
+        return {**base, "kind": "timeout", "type": "Timeout",
+                "message": f"{where} did not finish within {opts.timeout:g} s (slow or hung; if it is only "
+                           f"slow, raise --timeout)"}
+    tail = _tail(log)
+    if code is not None and code < 0:
         try:
-            sig = signal.Signals(-rc).name
+            sig = signal.Signals(-code).name
         except ValueError:
-            sig = f"signal {-rc}"
-        status, extra = ("oom", " (killed: most likely out of memory)") if sig == "SIGKILL" else ("crashed", "")
-        return status, {"type": sig, "location": loc,
-                        "message": f"the process died with {sig}{where}{extra}" + (f": {tail}" if tail else "")}
-    return "crashed", {"type": "Exit", "location": loc,
-                       "message": f"the process exited with code {rc}{where}" + (f": {tail}" if tail else "")}
+            sig = f"signal {-code}"
+        if sig == "SIGKILL":
+            return {**base, "kind": "oom", "type": sig,
+                    "message": f"the process was killed during {where} (most likely out of memory; see "
+                               f"--memory-limit)" + (f": {tail}" if tail else "")}
+        return {**base, "kind": "crashed", "type": sig,
+                "message": f"the process died with {sig} during {where}" + (f": {tail}" if tail else "")}
+    return {**base, "kind": "crashed", "type": "Exit",
+            "message": f"the process exited with code {code} during {where}" + (f": {tail}" if tail else "")}
 
 
 def run_source(target: dict[str, Any], display: str, opts: Options, progress: ProgressFn | None = None,
@@ -97,95 +123,133 @@ def run_source(target: dict[str, Any], display: str, opts: Options, progress: Pr
     own = launcher is None
     launcher = launcher or make_launcher(opts.targets)
     try:
-        return _run_source(target, display, opts, progress or (lambda s: None), launcher, threads)
+        return _SourceRun(target, display, opts, progress or (lambda s: None), threads).run(launcher)
     finally:
         if own:
             launcher.close()
 
 
-def _run_source(target, display, opts: Options, say: ProgressFn, launcher, threads) -> SourceOutcome:
-    outcome = SourceOutcome(display=display)
-    names: list[str] | None = None
-    results: dict[int, dict[str, Any]] = {}
-    start = 0
-    memory = default_memory_mb() if opts.memory_mb is None else opts.memory_mb
-    while True:
-        job = {"target": target, "start": start, "targets": list(opts.targets), "variants": opts.variants,
-               "rtol": opts.rtol, "atol": opts.atol, "seed": opts.seed, "compile_backend": opts.compile_backend,
-               "memory_mb": memory, "threads": threads, "timeout": opts.timeout}
-        fd, log = tempfile.mkstemp(prefix="tracelint-example-", suffix=".log")
-        os.close(fd)
+class _SourceRun:
+    def __init__(self, target, display: str, opts: Options, say: ProgressFn, threads: int | None) -> None:
+        self.target, self.display, self.opts, self.say, self.threads = target, display, opts, say, threads
+        self.outcome = SourceOutcome(display=display)
+        self.names: list[str] | None = None
+        self.results: dict[int, dict[str, Any]] = {}
+        self.finished: set[int] = set()
+        self.memory = default_memory_mb() if opts.memory_mb is None else opts.memory_mb
+
+    def job(self, start: int) -> dict[str, Any]:
+        o = self.opts
+        return {"target": self.target, "start": start, "targets": list(o.targets), "variants": o.variants,
+                "rtol": o.rtol, "atol": o.atol, "seed": o.seed, "compile_backend": o.compile_backend,
+                "memory_mb": self.memory, "threads": self.threads, "exclude_modules": list(o.exclude_modules)}
+
+    def run(self, launcher) -> SourceOutcome:
+        start = 0
+        while True:
+            try:
+                handle = launcher.start(self.job(start))
+            except RuntimeError:   # the warm zygote could not start: a cold one per source
+                launcher = SpawnLauncher(self.opts.targets)
+                handle = launcher.start(self.job(start))
+            before = len(self.finished)
+            current = self.one_process(handle)
+            if self.outcome.load_error is not None or self.names is None:
+                break
+            if current is None and len(self.finished) == before:   # died again before any example ran
+                current = next((i for i in range(start, len(self.names)) if i not in self.finished), None)
+            if current is not None and current not in self.finished:   # the source process itself died
+                self.close_example(current, "died", handle.returncode, handle.log, Stage("running the example"))
+            remaining = [i for i in range(len(self.names)) if i not in self.finished]
+            if not remaining:
+                break
+            start = remaining[0]
+        if self.names is not None:
+            self.outcome.examples = [self.results[i] for i in sorted(self.results)]
+        return self.outcome
+
+    def one_process(self, handle) -> int | None:
+        """Read one source process's events until it is gone; the example it was running, if any."""
+        timeout = self.opts.timeout
+        deadline = time.monotonic() + timeout
+        current: int | None = None
+        pid: int | None = None
+        stage = Stage()
+        timed_out: dict[int, Stage] = {}
+        killing = False
+        load_timeout = False
         try:
-            try:
-                handle = launcher.start(job, log)
-            except RuntimeError:   # the zygote could not start: fall back to plain subprocesses
-                launcher = SpawnLauncher()
-                handle = launcher.start(job, log)
-            current: int | None = None
-            stage: str | None = "loading"
-            deadline = time.monotonic() + opts.timeout
-            failure: str | None = None
-            try:
-                while True:
-                    msg = handle.next(deadline)
-                    if msg is TIMEOUT:
-                        failure = "timeout"
+            while True:
+                msg = handle.next(deadline)
+                if msg is TIMEOUT:
+                    if killing:          # killed, and still no word: give up on this process
+                        handle.kill(dump=False)
+                        break
+                    if current is not None and pid is not None:
+                        timed_out[current] = Stage(stage.text, stage.target, stage.variant)
+                        handle.kill_example(pid, dump=True)
+                    else:
+                        load_timeout = self.names is None
                         handle.kill(dump=True)
-                        break
-                    if msg is EOF:
-                        failure = "died"
-                        break
-                    ev = msg.get("event")
-                    if ev == "loaded":
-                        names = msg["names"]
-                        outcome.source, outcome.line = msg.get("source"), msg.get("line", 1)
-                        outcome.coverage = msg.get("coverage", {})
-                        outcome.import_coverage = msg.get("import_coverage", {})
-                        stage = None
-                    elif ev == "load-error":
-                        outcome.load_error = msg["error"]
-                        break
-                    elif ev == "start":
-                        current = msg["index"]
-                        stage = "eager"
-                        deadline = time.monotonic() + opts.timeout
-                        say(f"{display}::{names[current] if names else current} ({current + 1}/{len(names or [])})")
-                    elif ev == "stage":
-                        stage = msg.get("stage")
-                        if names and current is not None:
-                            say(f"{display}::{names[current]} ({current + 1}/{len(names)}): {stage}")
-                    elif ev == "result":
-                        results[msg["index"]] = msg["result"]
-                        current = None
-                    elif ev == "done":
-                        break
-            except BaseException:   # interrupted (Ctrl-C): do not leave the example running
-                handle.kill(dump=False)
-                raise
-            finally:
-                handle.finish()
-            if failure is None:
-                break
-            with open(log, "rb") as f:
-                stderr = f.read().decode("utf-8", "replace")
+                    killing = True
+                    deadline = time.monotonic() + GRACE
+                    continue
+                if msg is EOF:
+                    break
+                ev = msg.get("event")
+                if ev == "loaded":
+                    self.names = msg["names"]
+                    self.outcome.source, self.outcome.line = msg.get("source"), msg.get("line", 1)
+                    deadline = time.monotonic() + timeout
+                elif ev == "load-error":
+                    self.outcome.load_error = msg["error"]
+                elif ev == "start":
+                    current, pid = msg["index"], msg.get("pid")
+                    stage = Stage("eager")
+                    killing = False
+                    deadline = time.monotonic() + timeout
+                    self.say(self.label(current))
+                elif ev == "stage" and msg.get("index") == current:
+                    new = Stage(msg.get("stage") or "", msg.get("target"), msg.get("variant"))
+                    if new.target and new.target != stage.target and current is not None:
+                        self.say(f"{self.label(current)}: {new.target}")
+                    stage = new
+                elif ev in ("partial", "result"):
+                    self.results[msg["index"]] = msg["result"]
+                    if ev == "result":
+                        self.finished.add(msg["index"])
+                elif ev == "example-exit":
+                    i = msg["index"]
+                    if i not in self.finished:
+                        kind = "timeout" if i in timed_out else "died"
+                        self.close_example(i, kind, msg.get("code"), msg.get("log", ""), timed_out.get(i, stage))
+                    current, pid, killing = None, None, False
+                    deadline = time.monotonic() + timeout
+        except BaseException:   # interrupted (Ctrl-C): do not leave the example running
+            if pid is not None:
+                handle.kill_example(pid, dump=False)
+            handle.kill(dump=False)
+            raise
         finally:
-            try:
-                os.unlink(log)
-            except OSError:
-                pass
-        status, record = _failure(failure, handle.returncode, stderr, opts, stage)
-        if names is None:
-            record["message"] = f"while importing and calling tracelint_examples(): {record['message']}"
-            outcome.load_error = record
-            break
-        if current is None:   # died between examples: blame the next one
-            current = max([start - 1, *results]) + 1
-            if current >= len(names):
-                break
-        results[current] = failed_example(names[current], status, record)
-        start = current + 1
-        if start >= len(names):
-            break
-    if names is not None:
-        outcome.examples = [results[i] for i in sorted(results)]
-    return outcome
+            handle.finish()
+        if self.names is None and self.outcome.load_error is None:
+            kind = "timeout" if load_timeout else "died"
+            record = interruption(kind, handle.returncode, handle.log, self.opts, Stage())
+            record["message"] = f"while importing the source and calling tracelint_examples(): {record['message']}"
+            self.outcome.load_error = record
+        return current
+
+    def label(self, i: int) -> str:
+        name = self.names[i] if self.names and i < len(self.names) else str(i)
+        return f"{self.display}::{name} ({i + 1}/{len(self.names or [])})"
+
+    def close_example(self, i: int, kind: str, code: int | None, log: str, stage: Stage) -> None:
+        """Record an example that did not finish; keep whatever part of it did."""
+        record = interruption("timeout" if kind == "timeout" else "died", code, log, self.opts, stage)
+        name = self.names[i] if self.names else str(i)
+        partial = self.results.get(i)
+        if partial is not None and partial.get("status") == "ok":
+            partial["interrupted"] = record
+        else:
+            self.results[i] = failed_example(name, record["kind"], record)
+        self.finished.add(i)

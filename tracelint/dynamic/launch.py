@@ -1,7 +1,9 @@
-"""Start example processes: forked from a warm zygote (fast), or one plain subprocess per job.
+"""Start example sources in a zygote (see zygote.py) and talk to it with deadlines.
 
-Both give the same handle: read the child's events with a deadline, kill it (after asking for
-its stacks), and learn how it ended.
+The warm launcher keeps one zygote (torch imported, captures warmed up) for every source; the
+cold one starts a fresh zygote per source without warming up (TRACELINT_NO_ZYGOTE=1, or when the
+warm one cannot start). Either way a handle reads the job's events with a deadline, kills an
+example process by pid (after asking for its stacks), and learns how the source process ended.
 """
 from __future__ import annotations
 
@@ -14,7 +16,10 @@ import sys
 import time
 from typing import Any
 
+from tracelint.dynamic.procs import alive, kill_descendants
+
 TIMEOUT, EOF = object(), object()
+GRACE = 10.0     # seconds a killed process gets to be reported gone
 
 
 def child_env() -> dict[str, str]:
@@ -22,6 +27,7 @@ def child_env() -> dict[str, str]:
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env["PYTHONUNBUFFERED"] = "1"
+    env["PYTHONDONTWRITEBYTECODE"] = "1"     # no __pycache__ in the user's tree
     env.pop("PYTHONFAULTHANDLER", None)
     return env
 
@@ -56,82 +62,31 @@ class LineReader:
             return {"event": "garbage"}
 
 
-def _kill_group(pid: int, dump: bool) -> None:
+def kill_process(pid: int, dump: bool) -> None:
+    """SIGKILL `pid`, after asking it for every thread's Python stack (faulthandler on SIGUSR1)."""
     if dump and hasattr(signal, "SIGUSR1"):
         try:
-            os.kill(pid, signal.SIGUSR1)   # faulthandler writes every thread's stack to the log
-            time.sleep(0.5)
+            os.kill(pid, signal.SIGUSR1)
+            deadline = time.monotonic() + 0.5
+            while time.monotonic() < deadline and alive(pid):
+                time.sleep(0.05)
         except OSError:
             pass
-    for kill in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
-        try:
-            kill()
-            return
-        except OSError:
-            continue
-
-
-class Handle:
-    """One running job."""
-
-    returncode: int | None = None
-
-    def next(self, deadline: float):  # pragma: no cover - interface
-        raise NotImplementedError
-
-    def kill(self, dump: bool) -> None:  # pragma: no cover - interface
-        raise NotImplementedError
-
-    def finish(self) -> None:
-        """Wait for the process to be gone and `returncode` known."""
-
-
-class SpawnHandle(Handle):
-    def __init__(self, job: dict[str, Any], log: str) -> None:
-        rfd, wfd = os.pipe()
-        self._log = open(log, "wb")
-        try:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "tracelint.dynamic.worker", "--fd", str(wfd), "--job", json.dumps(job)],
-                stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log, pass_fds=(wfd,),
-                env=child_env(), start_new_session=True)
-        finally:
-            os.close(wfd)
-        self.reader = LineReader(rfd)
-
-    def next(self, deadline: float):
-        return self.reader.next(deadline)
-
-    def kill(self, dump: bool) -> None:
-        if self.proc.poll() is None:
-            _kill_group(self.proc.pid, dump)
-
-    def finish(self) -> None:
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            _kill_group(self.proc.pid, False)
-            self.proc.wait()
-        self.returncode = self.proc.returncode
-        os.close(self.reader.fd)
-        self._log.close()
-
-
-class SpawnLauncher:
-    """One fresh interpreter per job: slow (imports torch each time) but needs no fork."""
-
-    def start(self, job: dict[str, Any], log: str) -> Handle:
-        return SpawnHandle(job, log)
-
-    def close(self) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
         pass
 
 
-class ZygoteHandle(Handle):
+class Handle:
+    """One running source job in a zygote."""
+
     def __init__(self, zygote: "ZygoteLauncher") -> None:
         self.z = zygote
-        self.pid: int | None = None
+        self.pid: int | None = None       # the source process
         self.exited = False
+        self.returncode: int | None = None
+        self.log = ""                     # the end of the job's output
 
     def next(self, deadline: float):
         while True:
@@ -149,31 +104,47 @@ class ZygoteHandle(Handle):
             if ev == "exit":
                 self.exited = True
                 self.returncode = msg.get("code")
+                self.log = msg.get("log", "")
                 return EOF
             return msg
 
-    def kill(self, dump: bool) -> None:
+    def kill_example(self, pid: int, dump: bool = True) -> None:
+        if not self.exited:
+            kill_process(pid, dump)
+
+    def kill(self, dump: bool = False) -> None:
+        """Stop the whole job: the source process (the zygote then kills what is left)."""
         if self.pid is not None and not self.exited:
-            _kill_group(self.pid, dump)
+            kill_process(self.pid, dump)
 
     def finish(self) -> None:
-        deadline = time.monotonic() + 15
+        """Wait, boundedly, for the zygote to report the job gone; a zygote that does not is
+        killed with everything below it and replaced for the next job."""
+        if self.exited:
+            return
+        deadline = time.monotonic() + GRACE
+        killed = False
         while not self.exited:
             msg = self.next(deadline)
             if msg is TIMEOUT:
-                self.kill(False)
-                if time.monotonic() > deadline + 15:
-                    self.z.broken = True
+                if killed:
+                    self.z.abandon()
+                    self.exited = True
                     return
-                deadline = time.monotonic() + 5
+                self.kill(dump=False)
+                killed = True
+                deadline = time.monotonic() + GRACE
 
 
 class ZygoteLauncher:
-    """Jobs forked from one warm process (see zygote.py); restarted if it ever dies."""
+    """Jobs forked from one warm process (see zygote.py); restarted if it ever dies.
 
-    def __init__(self, targets: tuple[str, ...] = (), start_timeout: float = 120.0) -> None:
+    `cold`: no warm-up, and a new zygote for every job (the slow, simple fallback)."""
+
+    def __init__(self, targets: tuple[str, ...] = (), start_timeout: float = 120.0, cold: bool = False) -> None:
         self.targets = targets
         self.start_timeout = start_timeout
+        self.cold = cold
         self.proc: subprocess.Popen | None = None
         self.reader: LineReader | None = None
         self.broken = False
@@ -182,21 +153,38 @@ class ZygoteLauncher:
         if self.proc is not None and not self.broken and self.proc.poll() is None:
             return
         self.close()
-        self.proc = subprocess.Popen([sys.executable, "-m", "tracelint.dynamic.zygote", ",".join(self.targets)],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        cmd = [sys.executable, "-m", "tracelint.dynamic.zygote", ",".join(self.targets)]
+        if self.cold:
+            cmd.append("--cold")
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      env=child_env(), start_new_session=True)
         self.reader = LineReader(self.proc.stdout.fileno())
         self.broken = False
         msg = self.reader.next(time.monotonic() + self.start_timeout)
         if not isinstance(msg, dict) or msg.get("event") != "ready":
-            self.close()
+            self.abandon()
             raise RuntimeError("the example process server did not start")
 
-    def start(self, job: dict[str, Any], log: str) -> Handle:
+    def start(self, job: dict[str, Any]) -> Handle:
+        if self.cold:
+            self.close()
         self._ensure()
-        self.proc.stdin.write((json.dumps({"job": job, "log": log}) + "\n").encode())
+        self.proc.stdin.write((json.dumps({"job": job}) + "\n").encode())
         self.proc.stdin.flush()
-        return ZygoteHandle(self)
+        return Handle(self)
+
+    def abandon(self) -> None:
+        """Kill the zygote and everything below it (it stopped answering)."""
+        if self.proc is None:
+            return
+        kill_descendants(self.proc.pid, session=self.proc.pid)
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        self.proc.wait()
+        self.proc = None
+        self.broken = True
 
     def close(self) -> None:
         if self.proc is None:
@@ -206,17 +194,22 @@ class ZygoteLauncher:
         except OSError:
             pass
         try:
-            self.proc.wait(timeout=5)
+            self.proc.wait(timeout=GRACE)
         except subprocess.TimeoutExpired:
-            _kill_group(self.proc.pid, False)
-            self.proc.wait()
+            self.abandon()
+            return
         self.proc = None
 
 
 def make_launcher(targets: tuple[str, ...] = ()):
-    """The zygote where fork exists (and TRACELINT_NO_ZYGOTE is unset), else plain subprocesses.
+    """The warm zygote unless TRACELINT_NO_ZYGOTE is set (then one cold zygote per source).
 
     `targets`: the capture mechanisms the zygote warms up (all when empty)."""
-    if hasattr(os, "fork") and sys.platform != "win32" and not os.environ.get("TRACELINT_NO_ZYGOTE"):
-        return ZygoteLauncher(tuple(targets))
-    return SpawnLauncher()
+    if not hasattr(os, "fork") or sys.platform == "win32":
+        raise RuntimeError("the dynamic checker needs fork (Linux or macOS)")
+    return ZygoteLauncher(tuple(targets), cold=bool(os.environ.get("TRACELINT_NO_ZYGOTE")))
+
+
+def SpawnLauncher(targets: tuple[str, ...] = ()) -> ZygoteLauncher:  # noqa: N802 - kept name
+    """A fresh, cold process server per source: slower, shares nothing between sources."""
+    return ZygoteLauncher(tuple(targets), cold=True)

@@ -37,13 +37,46 @@ def first_difference(example: list[Event], variant: list[Event], variant_name: s
         path, line, kind = a[1], a[2], a[3]
         return _loc(path, line, f"Tensor.{kind} gave {_show(a[4])} on {reference} and "
                                 f"{_show(b[4])} on variant {variant_name}")
+    j = _deciding_line(example, i, a, b)
+    if j is None:
+        return None
+    path, line = example[j][1], example[j][2]
+    return _loc(path, line, _describe_flow(example, variant, path, line, a, b, variant_name, reference))
+
+
+def _depth(event) -> int | None:
+    return event[3] if event is not None and event[0] == "L" and len(event) > 3 else None
+
+
+def _deciding_line(example: list[Event], i: int, a, b) -> int | None:
+    """Index of the line whose outcome sent the two runs apart at event i.
+
+    It is the last line run before i in the frame that continued differently: not a helper
+    called from a condition (`if not is_exporting() and n == 3:` runs the helper's lines after
+    the `if` line) - the frame is the shallower of the last common event's and the deeper of
+    the two next events'.
+    """
     j = i - 1
     while j >= 0 and example[j][0] != "L":
         j -= 1
     if j < 0:
         return None
-    path, line = example[j][1], example[j][2]
-    return _loc(path, line, _describe_flow(example, variant, path, line, a, b, variant_name, reference))
+    last = _depth(example[j])
+    nexts = [d for d in (_depth(a), _depth(b)) if d is not None]
+    if last is None or not nexts:
+        return j
+    frame = min(last, max(nexts))
+    k = j
+    while k >= 0:
+        e = example[k]
+        if e[0] == "L":
+            d = _depth(e)
+            if d == frame:
+                return k
+            if d is not None and d < frame:
+                break   # that frame had not started yet: keep the last line
+        k -= 1
+    return j
 
 
 def _describe_flow(example, variant, path: str, line: int, a, b, variant_name: str, reference: str) -> str:

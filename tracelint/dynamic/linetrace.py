@@ -1,8 +1,9 @@
 """Record what user code did at the Python level during an eager run.
 
 Two kinds of events, in execution order, for user files only:
-  ("L", path, line)              a line executed (branch outcomes and loop trip counts follow from
-                                 the order of these)
+  ("L", path, line, depth)       a line executed, `depth` user frames deep (branch outcomes and
+                                 loop trip counts follow from the order of these; the depth tells
+                                 a helper called inside a condition from the condition's line)
   ("V", path, line, kind, value) a tensor turned into a Python value there (`__bool__`, `__index__`,
                                  `item()`, ...): the conversions a trace bakes in, some silently.
 Comparing the events of the example with those of a diverging variant names the line whose
@@ -59,6 +60,7 @@ class LineRecorder:
         self._previous = None
         self._patched: list[tuple[str, Any, bool]] = []
         self._outer: LineRecorder | None = None
+        self._depth = 0
 
     # -- tracing ---------------------------------------------------------------------------
     def _global(self, frame, event, arg):
@@ -71,6 +73,7 @@ class LineRecorder:
                     caller = caller.f_back
                 if caller is not None:
                     self.calls.add((caller.f_code.co_filename, caller.f_lineno, code.co_filename, code.co_firstlineno))
+            self._depth += 1
             return self._local
         return None
 
@@ -83,7 +86,9 @@ class LineRecorder:
                 lines = self.coverage[path] = set()
             lines.add(line)
             if self.record_events:
-                self._add(("L", path, line))
+                self._add(("L", path, line, self._depth))
+        elif event == "return":
+            self._depth -= 1
         return self._local
 
     def _add(self, event: Event) -> None:

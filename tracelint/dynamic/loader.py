@@ -10,13 +10,12 @@ import importlib.util
 import os
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from tracelint.dynamic.example import Example, as_examples, example_names
-from tracelint.dynamic.linetrace import LineRecorder
 
 EXAMPLES_FUNCTION = "tracelint_examples"
 
@@ -27,8 +26,6 @@ class Loaded:
     names: list[str]
     source: str | None                # the file the examples function is defined in
     line: int                         # its `def` line
-    coverage: dict[str, list[int]] = field(default_factory=dict)         # lines the call ran
-    import_coverage: dict[str, list[int]] = field(default_factory=dict)  # module-level lines (def, class)
 
 
 def _package_name(path: Path) -> tuple[Path, str] | None:
@@ -70,14 +67,18 @@ def import_file(path: str) -> ModuleType:
     return module
 
 
-def load(target: dict[str, Any]) -> Loaded:
-    """Import the target and call its examples function, recording the lines that ran.
+class SetupError(Exception):
+    """The source cannot be used at all (not importable, no examples function): a usage error."""
 
-    Import and call are recorded apart: importing runs every `def` and `class` line, which says
-    nothing about what an example executes.
+
+def load(target: dict[str, Any]) -> Loaded:
+    """Import the target and call its examples function.
+
+    Nothing is recorded here: building the examples is not what the model executes (only the
+    forward runs count, see runner). A target that cannot be imported or has no examples function
+    raises SetupError.
     """
-    imported = LineRecorder(events=False)
-    with imported:
+    try:
         if target["kind"] == "file":
             module = import_file(target["path"])
             func_name = EXAMPLES_FUNCTION
@@ -86,13 +87,15 @@ def load(target: dict[str, Any]) -> Loaded:
                 sys.path.insert(0, os.getcwd())
             module = importlib.import_module(target["module"])
             func_name = target.get("function") or EXAMPLES_FUNCTION
+    except ImportError as e:
+        what = target.get("path") or target.get("module")
+        raise SetupError(f"cannot import {what}: {type(e).__name__}: {e}") from e
     func = getattr(module, func_name, None)
     if func is None or not callable(func):
-        raise LookupError(f"{module.__name__} defines no callable {func_name}()")
+        where = target.get("path") or module.__name__
+        raise SetupError(f"{where} defines no callable {func_name}(): define one returning tracelint.Example "
+                         f"objects (see `tracelint confirm --help`)")
     code = getattr(func, "__code__", None)
-    called = LineRecorder(events=False)
-    with called:
-        examples = as_examples(func())
+    examples = as_examples(func())
     source = code.co_filename if code is not None else getattr(module, "__file__", None)
-    return Loaded(examples, example_names(examples), source, code.co_firstlineno if code else 1,
-                  called.coverage_lists(), imported.coverage_lists())
+    return Loaded(examples, example_names(examples), source, code.co_firstlineno if code else 1)

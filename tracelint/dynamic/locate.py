@@ -15,6 +15,7 @@ from typing import Any, Iterable
 from tracelint.dynamic.userfiles import is_user_file
 
 _FILE_RE = re.compile(r'File "([^"]+)", line (\d+)')
+_PATH_LINE_RE = re.compile(r'(/[^\s:\'"]+\.py):(\d+)\b')   # "/path/to/file.py:21" in a message
 _HERE = "<--- HERE"
 
 
@@ -108,7 +109,8 @@ def locate_error(exc: BaseException, candidates: Iterable[str] = (), *, skip: It
     frames = [f for f in _traceback_frames(exc) if f[0] not in skipped]
     if frames:
         return _loc(*frames[-1], "traceback")
-    frames = [(p, int(n)) for p, n in _FILE_RE.findall(text) if is_user_file(p) and p not in skipped]
+    frames = [(p, int(n)) for p, n in _FILE_RE.findall(text) + _PATH_LINE_RE.findall(text)
+              if is_user_file(p) and p not in skipped]
     if frames:
         return _loc(*frames[-1], "message")
     return None

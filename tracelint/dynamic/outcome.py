@@ -15,11 +15,14 @@ class SourceOutcome:
     line: int = 1                                  # its def line
     load_error: dict[str, Any] | None = None       # examples function failed, or the child died loading
     examples: list[dict[str, Any]] = field(default_factory=list)   # runner results, in order
-    coverage: dict[str, list[int]] = field(default_factory=dict)   # lines tracelint_examples() ran
-    import_coverage: dict[str, list[int]] = field(default_factory=dict)   # lines importing it ran
+
+    @property
+    def setup_error(self) -> bool:
+        """The source could not be used at all (not importable, no examples function)."""
+        return bool(self.load_error and self.load_error.get("setup"))
 
 
 def failed_example(name: str, status: str, error: dict[str, Any]) -> dict[str, Any]:
     """A result record for an example the runner could not finish (timeout, crash, OOM)."""
     return {"name": name, "status": status, "error": error, "where": None, "targets": [], "runs": [],
-            "variants": [], "coverage": {}, "seconds": 0.0, "run_targets": []}
+            "variants": [], "coverage": {}, "calls": [], "seconds": 0.0, "run_targets": [], "interrupted": None}

@@ -20,10 +20,22 @@ def default_jobs() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
+def example_threads() -> int:
+    """torch intra-op threads per example process: one (TRACELINT_THREADS to change it).
+
+    Examples are small, and on small tensors OpenMP threads mostly wait for each other (measured on
+    2 busy cores: a ResNet-18 forward on 2x3x64x64 costs 18x the CPU time with 2 threads); several
+    sources run at once instead (-j)."""
+    try:
+        return max(1, int(os.environ.get("TRACELINT_THREADS") or 1))
+    except ValueError:
+        return 1
+
+
 def run_sources(sources: list[Source], opts: Options, say: Callable[[str], None] | None = None,
                 jobs: int | None = None) -> list[SourceOutcome]:
     jobs = max(1, min(jobs or default_jobs(), len(sources) or 1))
-    threads = max(1, (os.cpu_count() or 1) // jobs)   # torch threads per child: no oversubscription
+    threads = example_threads()
     todo: "queue.Queue[int]" = queue.Queue()
     for i in range(len(sources)):
         todo.put(i)

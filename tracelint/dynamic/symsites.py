@@ -1,27 +1,35 @@
-"""Where export turned a symbolic size into a Python value (and so specialised or guarded it).
+"""Where export guarded, specialised or converted a symbolic size: the lines to blame for its errors.
 
-"You marked ... as dynamic but your code specialized it to be a constant" carries no location.
-Non-strict export runs forward as Python on symbolic sizes, so the user frame on the stack when
-the shape environment replaces a symbol by a constant (its `set_replacement` log record) is the
-line that specialised the dimension, even when the conversion happened inside a torch op
-(`x.new_tensor([x.size(0)])`). Failing that, the first user line that converts a
-SymInt/SymBool/SymFloat (`range(x.size(0))`, `if x.shape[0] > 2`, `int(...)`) is reported.
+Non-strict export runs forward as Python on symbolic sizes. The shape environment logs each
+symbol it creates (`create_symbol s27 = 5 for L['x'].size()[1]`), each guard it adds (`eval
+Eq(s27, 5) [guard added]`) and each symbol it replaces by a constant (`set_replacement s27 = 5`);
+the user frame on the stack when such a record is emitted is the line responsible, even when the
+conversion happened inside a torch op. That gives two localisations:
+  * "you marked it dynamic but your code specialized it" (no location in the message): the first
+    specialising line (`first()`);
+  * an exported program that rejects a variant at run time ("Guard failed: x.size()[1] == 5", no
+    location either): the first guard on a symbol of a dimension the variant changed
+    (`site_for()`).
+Failing those, the first user line that converts a SymInt/SymBool/SymFloat is reported.
 """
 from __future__ import annotations
 
 import logging
 import re
 import sys
-from typing import Any
+from typing import Any, Iterable
 
 from tracelint.dynamic.userfiles import is_user_file
 
 _METHODS = {"SymInt": ("__index__", "__int__", "__bool__"), "SymBool": ("__bool__", "__int__"),
             "SymFloat": ("__float__", "__int__", "__bool__")}
 
-
 _SHAPES_LOGGER = "torch.fx.experimental.symbolic_shapes"
-_TO_CONSTANT = re.compile(r"set_replacement \S+ = -?\d+\b")
+_TO_CONSTANT = re.compile(r"set_replacement (\S+) = -?\d+\b")
+_CREATE = re.compile(r"create_symbol (\S+) = \S+ for (\S+)\.size\(\)\[(\d+)\]")
+_GUARD = re.compile(r"eval (.+?) \[guard added\]")
+_SYMBOL = re.compile(r"\b[su]\d+\b")
+MAX_SITES = 200
 
 
 def _user_frame() -> tuple[str, int] | None:
@@ -33,31 +41,52 @@ def _user_frame() -> tuple[str, int] | None:
     return None
 
 
-class _Specialisations(logging.Handler):
-    """Notes the user frame on the stack when a symbol is replaced by a constant."""
+class _ShapeLog(logging.Handler):
+    """Symbols, guards and specialisations, each guard/specialisation with its user frame."""
 
     def __init__(self) -> None:
         super().__init__(logging.INFO)
-        self.sites: list[dict[str, Any]] = []
+        self.symbols: dict[str, tuple[str, int]] = {}        # symbol -> (source, dim)
+        self.specialised: list[dict[str, Any]] = []
+        self.guards: list[tuple[set[str], dict[str, Any]]] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            if len(self.sites) < 10 and _TO_CONSTANT.search(record.getMessage()):
-                where = _user_frame()
-                if where is not None:
-                    self.sites.append({"path": where[0], "line": where[1], "how": "specialization",
-                                       "detail": "export specialised a dynamic size to a constant here"})
+            msg = record.getMessage()
+            if msg.startswith("create_symbol"):
+                m = _CREATE.match(msg)
+                if m:
+                    self.symbols[m.group(1)] = (m.group(2), int(m.group(3)))
+                return
+            if len(self.guards) + len(self.specialised) >= MAX_SITES:
+                return
+            guard = _GUARD.search(msg)
+            const = _TO_CONSTANT.search(msg)
+            if not guard and not const:
+                return
+            where = _user_frame()
+            if where is None:
+                return
+            if const:
+                site = {"path": where[0], "line": where[1], "how": "specialization",
+                        "detail": "export specialised a dynamic size to a constant here"}
+                self.specialised.append(site)
+                self.guards.append(({const.group(1)}, site))
+            else:
+                site = {"path": where[0], "line": where[1], "how": "guard",
+                        "detail": f"export added the guard {guard.group(1)} here"}
+                self.guards.append((set(_SYMBOL.findall(guard.group(1))), site))
         except Exception:  # noqa: BLE001 - logging must never break the capture
             pass
 
 
 class SymSites:
-    """Context manager recording the user lines that specialised or converted symbolic sizes."""
+    """Context manager recording the user lines that guarded, specialised or converted sizes."""
 
     def __init__(self) -> None:
         self.sites: list[dict[str, Any]] = []
         self._saved: list[tuple[type, str, Any]] = []
-        self._log = _Specialisations()
+        self._log = _ShapeLog()
         self._logger_state: tuple[int, bool] | None = None
 
     def __enter__(self) -> "SymSites":
@@ -106,6 +135,17 @@ class SymSites:
         return wrapper
 
     def first(self) -> dict[str, Any] | None:
-        if self._log.sites:
-            return self._log.sites[0]
+        if self._log.specialised:
+            return self._log.specialised[0]
         return self.sites[0] if self.sites else None
+
+    def site_for(self, dims: Iterable[tuple[str, int]]) -> dict[str, Any] | None:
+        """The first guard or specialisation on a symbol of one of `dims` ((source, dim) pairs)."""
+        wanted = set(dims)
+        symbols = {s for s, src in self._log.symbols.items() if src in wanted}
+        if not symbols:
+            return None
+        for syms, site in self._log.guards:
+            if syms & symbols:
+                return site
+        return None

@@ -52,7 +52,17 @@ def tables(outcomes: list[SourceOutcome]) -> list[dict[str, Any]]:
                 if t["status"] == "error":
                     rows.append({"variant": "example", "target": t["target"],
                                  "result": _clip("capture failed: " + _err(t.get("error")))})
+                    for more in t.get("errors", []):
+                        rows.append({"variant": "example", "target": t["target"],
+                                     "result": _clip("also fails: " + _err(more))})
             for run in r.get("runs", []):
                 rows.append({"variant": run["variant"], "target": run["target"], "result": run_result(run)})
+            for t in r.get("targets", []):
+                for note in t.get("notes", []):
+                    rows.append({"variant": "note", "target": t["target"], "result": _clip(note, 120)})
+            stop = r.get("interrupted")
+            if stop:
+                rows.append({"variant": stop.get("variant") or "-", "target": stop.get("target") or "-",
+                             "result": _clip(f"not checked: {stop.get('message', '')}")})
             out.append({"example": f"{o.display}::{r['name']}", "rows": rows})
     return out

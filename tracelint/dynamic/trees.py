@@ -29,6 +29,74 @@ def tree_map(fn: Callable[[Any], Any], obj: Any) -> Any:
     return obj
 
 
+def map_with_path(fn: Callable[[tuple, Any], Any], obj: Any, path: tuple = ()) -> Any:
+    """Like tree_map, with the leaf's path (indices and keys from the root) as first argument."""
+    if is_tensor(obj):
+        return fn(path, obj)
+    if isinstance(obj, tuple) and hasattr(obj, "_fields"):
+        return type(obj)(*(map_with_path(fn, v, path + (i,)) for i, v in enumerate(obj)))
+    if isinstance(obj, (tuple, list)):
+        return type(obj)(map_with_path(fn, v, path + (i,)) for i, v in enumerate(obj))
+    if isinstance(obj, dict):
+        out = {k: map_with_path(fn, v, path + (k,)) for k, v in obj.items()}
+        try:
+            return type(obj)(out)
+        except Exception:  # noqa: BLE001
+            return out
+    return obj
+
+
+def with_paths(obj: Any) -> list[tuple[tuple, Any]]:
+    """Every tensor leaf with its path."""
+    out: list[tuple[tuple, Any]] = []
+    map_with_path(lambda p, t: out.append((p, t)) or t, obj)
+    return out
+
+
+def tensor_sequences(obj: Any, path: tuple = ()) -> list[tuple[tuple, int]]:
+    """(path, length) of every list/tuple (not a namedtuple) whose items are all tensors: a
+    variable-length collection (a list of images), not a fixed structure."""
+    out: list[tuple[tuple, int]] = []
+    if is_tensor(obj):
+        return out
+    if isinstance(obj, (tuple, list)) and not hasattr(obj, "_fields"):
+        if obj and all(is_tensor(v) for v in obj):
+            return [(path, len(obj))]
+        for i, v in enumerate(obj):
+            out += tensor_sequences(v, path + (i,))
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            out += tensor_sequences(v, path + (k,))
+    return out
+
+
+def get(obj: Any, path: tuple) -> Any:
+    for key in path:
+        obj = obj[key]
+    return obj
+
+
+def replace_at(obj: Any, path: tuple, value: Any) -> Any:
+    """A copy of the containers along `path` with the item at `path` replaced."""
+    if not path:
+        return value
+    head, rest = path[0], path[1:]
+    if isinstance(obj, tuple) and hasattr(obj, "_fields"):
+        items = list(obj)
+        items[head] = replace_at(items[head], rest, value)
+        return type(obj)(*items)
+    if isinstance(obj, (tuple, list)):
+        items = list(obj)
+        items[head] = replace_at(items[head], rest, value)
+        return type(obj)(items)
+    out = dict(obj)
+    out[head] = replace_at(obj[head], rest, value)
+    try:
+        return type(obj)(out)
+    except Exception:  # noqa: BLE001
+        return out
+
+
 def leaves(obj: Any) -> list[Any]:
     out: list[Any] = []
     tree_map(lambda t: out.append(t) or t, obj)
@@ -92,3 +160,9 @@ def plain(obj: Any) -> Any:
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type) and not isinstance(obj, dict):
         return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
     return obj
+
+
+def call(fn: Callable[..., Any], inputs: tuple) -> Any:
+    """Call `fn` with an (args, kwargs) pair."""
+    args, kwargs = inputs
+    return fn(*args, **kwargs)

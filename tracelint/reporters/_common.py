@@ -31,9 +31,12 @@ def verdict_suffix(d: Diagnostic) -> str:
     """` [confirmed: first evidence]`, ` [not-reached]`, or "" when no dynamic check ran."""
     if d.verdict is None:
         return ""
+    verdict = d.verdict
+    if len({v for _, v in d.verdicts}) > 1:   # say which target confirmed what
+        verdict += " (" + ", ".join(f"{t}: {v}" for t, v in d.verdicts) + ")"
     if d.evidence:
-        return f" [{d.verdict}: {one_line(d.evidence[0])}]"
-    return f" [{d.verdict}]"
+        return f" [{verdict}: {one_line(d.evidence[0])}]"
+    return f" [{verdict}]"
 
 
 def targets_suffix(d: Diagnostic, targets: Iterable[str]) -> str:

@@ -11,10 +11,12 @@
   ("error" | "warning" | "info"), `targets` (object: target -> {`outcome`: "ok" | "warn" | "fail",
   `effect`: str}), `scope` (str, the function or method the finding is in, may be ""), `help` (str),
   `confidence` (str), and, only when the dynamic checker ran, `verdict` ("confirmed" |
-  "not-reproduced" | "not-reached") and `evidence` (list[str]).
+  "not-reproduced" | "not-checked" | "not-reached": the summary), `verdicts` (object: target ->
+  verdict, for each checked target the finding applies to) and `evidence` (list[str]).
 - `errors` (list[str]): tool-level problems (unreadable paths, ...); non-empty means exit status 2.
 - `dynamic` (list[object]): the dynamic checker's per-example tables, empty when it did not run. Each
-  has `example` (str) and `rows` (list of {`variant`: str, `target`: str, `result`: str}).
+  has `example` (str) and `rows` (list of {`variant`: str, `target`: str, `result`: str}; a row
+  whose `variant` is "note" is a remark, e.g. equivalent containers compared by value).
 """
 from __future__ import annotations
 

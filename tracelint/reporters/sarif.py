@@ -98,6 +98,7 @@ def _result(d: Diagnostic, index: int, fingerprint: str) -> dict[str, Any]:
                                   "confidence": d.confidence}
     if d.verdict is not None:
         properties["verdict"] = d.verdict
+        properties["verdicts"] = dict(d.verdicts)
         properties["evidence"] = list(d.evidence)
     return {
         "ruleId": d.code,

@@ -94,5 +94,7 @@ class Pairs(nn.Module):
             return
         for t in node.targets:
             if isinstance(t.target, (cst.Tuple, cst.List)):
-                self.report(node.value, what="unpacking")
+                self.report(node.value, self.message.rstrip() + "; TorchScript rejects it (a Tensor is not a tuple)",
+                            what="unpacking", effects={
+                    **self.targets, "script": fail("compile error: Tensor cannot be used as a tuple")})
                 return

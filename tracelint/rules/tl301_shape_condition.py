@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from tracelint.analysis.conditions import COMPIF, IF, IFEXP, WHILE, ConditionRule
+from tracelint.analysis.conditions import BOOLOP, COMPIF, IF, IFEXP, WHILE, ConditionRule
 from tracelint.analysis.kinds import Kind
 from tracelint.rule import Invalid
 from tracelint.targets import fail, ok, warn
@@ -61,7 +61,7 @@ class ShapeCondition(ConditionRule):
         "export": fail("guard failed / constraint violated on other sizes (dynamic dims)"),
         "compile": ok("guards on the shape and recompiles"),
     }
-    contexts = (IF, WHILE, IFEXP, COMPIF)
+    contexts = (IF, WHILE, IFEXP, COMPIF, BOOLOP)  # `flag = n > 1 and mask is None`: bool() of the comparison
     # `if <shape test>: raise ...` validates the input: trace drops it like an assert (TL302).
     validation_message = ("the if condition reads a shape in Python to validate the input: trace drops the "
                           "check from the graph, so the traced model accepts wrong shapes")

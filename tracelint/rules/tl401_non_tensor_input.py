@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from tracelint.analysis.boundary import at_boundary, effects, module_calls, param_annotation
+from tracelint.analysis.boundary import at_boundary, effects, module_calls, param_annotations
+from tracelint.analysis.kinds import Kind
 from tracelint.rule import Invalid, Rule
 from tracelint.targets import fail, warn
 from tracelint.analysis.nodes import children
@@ -110,11 +111,14 @@ class Fuse(nn.Module):
         params = [*node.params.posonly_params, *node.params.params]
         if frame.cls is not None and params and params[0].name.value in ("self", "cls"):
             params = params[1:]
+        anns = param_annotations(self.ctx, node)
         for p in params:
             name = p.name.value
-            ann = param_annotation(p).replace(" ", "")
+            ann = anns.get(name, "").replace(" ", "")
             default = p.default
             if not ann and isinstance(default, cst.Name) and default.value == "None":
+                if frame.env.get(name) == Kind.PYTHON:
+                    continue  # used as a flag (`if output_attentions:`): left out of the inputs, never a tensor
                 if boundary:
                     self._flag(p, "none", _NONE_DEFAULT)
                 else:

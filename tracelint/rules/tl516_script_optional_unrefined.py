@@ -5,7 +5,7 @@ from typing import Iterable
 
 import libcst as cst
 
-from tracelint.analysis.boundary import is_optional_annotation, param_annotation, script_only
+from tracelint.analysis.boundary import is_optional_annotation, param_annotations, script_only
 from tracelint.analysis.names import dotted_name
 from tracelint.rule import Invalid, Rule
 from tracelint.analysis.nodes import children
@@ -21,8 +21,6 @@ def _none_test(test: cst.BaseExpression, names: set[str]) -> tuple[set[str], set
                 return {test.left.value}, set()
             if isinstance(c.operator, cst.Is):
                 return set(), {test.left.value}
-    if isinstance(test, cst.Name) and test.value in names:
-        return {test.value}, set()
     if isinstance(test, cst.Call) and isinstance(test.func, (cst.Name, cst.Attribute)) and test.args \
             and (dotted_name(test.func) or "").endswith("isinstance") \
             and isinstance(test.args[0].value, cst.Name) and test.args[0].value.value in names:
@@ -140,9 +138,7 @@ class Net(nn.Module):
         frame = self.ctx.frame
         if frame is None or frame.node is not node:
             return
-        p = node.params
-        opt = {q.name.value: param_annotation(q) for q in (*p.posonly_params, *p.params, *p.kwonly_params)
-               if q.annotation is not None and is_optional_annotation(param_annotation(q))}
+        opt = {name: ann for name, ann in param_annotations(self.ctx, node).items() if is_optional_annotation(ann)}
         if not opt:
             return
         self.opt = opt
@@ -178,8 +174,22 @@ class Net(nn.Module):
                     elif isinstance(child, cst.BaseExpression):
                         self._expr(child, refined)
 
+    def _truth(self, test: cst.CSTNode, refined: set[str]) -> None:
+        """`if flag:` on an unrefined Optional: TorchScript cannot cast Optional[T] to bool."""
+        if isinstance(test, cst.BooleanOperation):
+            self._truth(test.left, refined)
+            t, f = _none_test(test.left, set(self.opt))
+            self._truth(test.right, refined | (t if isinstance(test.operator, cst.And) else f))
+        elif isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            self._truth(test.expression, refined)
+        elif isinstance(test, cst.Name) and test.value in self.opt and test.value not in refined \
+                and test.value not in self.reported:
+            self.reported.add(test.value)
+            self.report(test, name=test.value, ann=self.opt[test.value])
+
     def _if(self, node: cst.If, refined: set[str]) -> None:
         t, f = _none_test(node.test, set(self.opt))
+        self._truth(node.test, refined)
         self._expr(node.test, refined)
         self._block(node.body.body if isinstance(node.body, cst.IndentedBlock) else [node.body], refined | t)
         if isinstance(node.orelse, cst.If):
@@ -194,12 +204,14 @@ class Net(nn.Module):
             return
         if isinstance(node, cst.IfExp):
             t, f = _none_test(node.test, set(self.opt))
+            self._truth(node.test, refined)
             self._expr(node.test, refined)
             self._expr(node.body, refined | t)
             self._expr(node.orelse, refined | f)
             return
         if isinstance(node, cst.BooleanOperation):
             t, f = _none_test(node.left, set(self.opt))
+            self._truth(node.left, refined)
             self._expr(node.left, refined)
             self._expr(node.right, refined | (t if isinstance(node.operator, cst.And) else f))
             return
@@ -207,6 +219,8 @@ class Net(nn.Module):
         if isinstance(node, cst.BinaryOperation):
             operands = [node.left, node.right]
         elif isinstance(node, cst.UnaryOperation):
+            if isinstance(node.operator, cst.Not):
+                self._truth(node.expression, refined)
             operands = [node.expression]
         elif isinstance(node, (cst.Attribute, cst.Subscript)):
             operands = [node.value]

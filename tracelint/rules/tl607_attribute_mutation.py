@@ -7,6 +7,9 @@ from tracelint.analysis.kinds import Kind
 from tracelint.analysis.state import in_training_branch, is_registered_buffer, self_attr
 from tracelint.rule import Invalid, Rule
 from tracelint.targets import fail, ok, warn
+from tracelint.analysis.nodes import children
+
+_CONSTANT_KINDS = (Kind.PYTHON, Kind.PARAM, Kind.NONE, Kind.SELF, Kind.MODULE)
 
 _COUNTER = {
     "trace": fail("the attribute's capture-time value is baked in (check_trace: TracingCheckError)"),
@@ -112,8 +115,32 @@ class Delta(nn.Module):
             effects = _COUNTER
         else:
             effects = _UNKNOWN
+        if not aug and value is not None and self._from_constants(value):
+            # an idempotent cache (`self.grid = self._make_grid(self.size)`): every run computes the
+            # same value, so baking the capture-time one is harmless; only TorchScript's typing remains
+            effects = {**effects, "trace": ok("the value does not depend on the input: baking it is harmless"),
+                       "export": ok("the value does not depend on the input"),
+                       "compile": ok("the value does not depend on the input")}
         consequence = "; ".join(f"{t}: {e.text}" for t, e in effects.items() if e.applies)
         self.report(target, attr=attr, consequence=consequence, effects=effects)
+
+    def _from_constants(self, value: cst.CSTNode) -> bool:
+        """The value reads no input: only `self` state, literals, module-level names and calls on them."""
+        stack = [value]
+        while stack:
+            n = stack.pop()
+            if isinstance(n, cst.Name):
+                if self.ctx.kind(n) not in _CONSTANT_KINDS:
+                    return False
+            elif isinstance(n, cst.Attribute):
+                stack.append(n.value)   # `.attr` is a name, not a value
+            elif isinstance(n, cst.Arg):
+                stack.append(n.value)   # `key=` is a name, not a value
+            elif isinstance(n, (cst.Lambda, cst.FunctionDef)):
+                return False
+            else:
+                stack.extend(children(n))
+        return True
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for t in node.targets:

@@ -25,7 +25,9 @@ _STATELESS = re.compile(
     r"Threshold|GLU|Identity|Flatten|Unflatten|Dropout\d?d?|AlphaDropout|FeatureAlphaDropout|"
     r"(Zero|Constant|Reflection|Replication|Circular)Pad[123]d|Upsample|UpsamplingNearest2d|"
     r"UpsamplingBilinear2d|(Max|Avg|LP)Pool[123]d|Adaptive(Avg|Max)Pool[123]d|PixelShuffle|PixelUnshuffle|"
-    r"ChannelShuffle|Fold|Unfold|CosineSimilarity|PairwiseDistance)")
+    r"ChannelShuffle|Fold|Unfold|CosineSimilarity|PairwiseDistance|"
+    # losses hold no trainable weights (a `weight=` argument becomes a buffer, not random values)
+    r"(?!AdaptiveLogSoftmax)\w*Loss)")
 _STATELESS_EFFECTS = {
     "trace": ok("no parameters: the module's ops are traced like a function call"),
     "script": fail("compile error: Cannot instantiate class in a script function"),
