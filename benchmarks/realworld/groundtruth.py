@@ -38,6 +38,7 @@ def parse_ranges(text: str) -> set[int]:
 
 
 def ranges(lines) -> str:
+    """`1-3,7,9-10` for {1,2,3,7,9,10} (the inverse of parse_ranges)."""
     out, start, prev = [], None, None
     for n in sorted(lines):
         if start is None:

@@ -21,6 +21,7 @@ import torch
 
 import locate
 from envs import PROBE_VERSION
+from groundtruth import ranges
 from linetrace import LineRecorder, decision_differences
 from spec import Inputs, ModelSpec, compare, flatten
 
@@ -53,21 +54,6 @@ def time_limit(seconds: float):
         if outer_left > 0:
             signal.setitimer(signal.ITIMER_REAL, max(0.01, outer_left - (time.monotonic() - started)))
 
-
-def ranges(lines) -> str:
-    """`1-3,7,9-10` for {1,2,3,7,9,10}."""
-    out, start, prev = [], None, None
-    for n in sorted(lines):
-        if start is None:
-            start = prev = n
-        elif n == prev + 1:
-            prev = n
-        else:
-            out.append(f"{start}-{prev}" if prev != start else str(start))
-            start = prev = n
-    if start is not None:
-        out.append(f"{start}-{prev}" if prev != start else str(start))
-    return ",".join(out)
 
 
 class Probe:

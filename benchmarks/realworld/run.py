@@ -56,6 +56,11 @@ def cmd_collect(args) -> None:
              "date": time.strftime("%Y-%m-%d")}
     with open(stamp, "w") as fh:
         json.dump(total, fh)
+    _write_ground_truth(groundtruth, args, total)
+
+
+def _write_ground_truth(groundtruth, args, total: dict) -> None:
+    """Build the ground truth from the kept per-model records and write it (data/ or --out)."""
     truth, cov = groundtruth.build(args.runs, total)
     out = DATA if args.write_data else (args.out or os.path.join(args.runs, "data"))
     groundtruth.write(truth, cov, out)
@@ -67,11 +72,7 @@ def cmd_aggregate(args) -> None:
     import groundtruth
     stamp = os.path.join(args.runs, "collection.json")
     total = json.load(open(stamp)) if os.path.exists(stamp) else {}
-    truth, cov = groundtruth.build(args.runs, total)
-    out = DATA if args.write_data else (args.out or os.path.join(args.runs, "data"))
-    groundtruth.write(truth, cov, out)
-    print(f"ground truth: {len(truth['lines'])} lines, {len(truth['script_classes'])} classes, "
-          f"{len(truth['models'])} models -> {out}")
+    _write_ground_truth(groundtruth, args, total)
 
 
 def cmd_score(args) -> int:
