@@ -300,3 +300,38 @@ def test_a_file_without_examples_is_a_usage_error(tmp_path):
     sources, errors = resolve([str(plain), "no_such.module:fn", str(DYN / "clean_mlp.py")])
     assert [s[0]["kind"] for s in sources] == ["module", "file"]   # a module is checked when imported
     assert len(errors) == 1 and "model.py" in errors[0]
+
+
+# -- 6. a decorated method's script error at its own line, not at a sibling with the same snippet ---
+def test_script_error_named_in_the_decorators_file_goes_to_the_line_torch_gave(tmp_path, monkeypatch):
+    """TorchScript names the decorator's file for a decorated forward, with the right line number;
+    two forwards with the same parameter list print the same snippet, so the line decides."""
+    from tracelint.dynamic.locate import locate_error
+
+    (tmp_path / "deco.py").write_text(textwrap.dedent("""\
+        import functools
+
+
+        def renamed(fn):
+            @functools.wraps(fn)
+            def inner(*args, **kwargs):
+                return fn(*args, **kwargs)
+            return inner
+        """), encoding="utf-8")
+    signature = "    @renamed\n    def forward(\n        self,\n        x,\n        **kwargs,\n    ):\n"
+    model = tmp_path / "twins.py"
+    model.write_text("from torch import nn\nfrom deco import renamed\n\n\n"
+                     "class Inner(nn.Module):\n" + signature + "        return x + 1\n\n\n"
+                     "class Outer(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+                     "        self.inner = Inner()\n\n" + signature + "        return self.inner(x) * 2\n",
+                     encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    twins = import_file(str(model))
+    kwargs_lines = [i for i, ln in enumerate(model.read_text().splitlines(), 1) if ln.strip() == "**kwargs,"]
+    assert len(kwargs_lines) == 2
+    for cls, line in ((twins.Inner, kwargs_lines[0]), (twins.Outer, kwargs_lines[1])):
+        with pytest.raises(Exception) as info:
+            torch.jit.script(cls())
+        assert "deco.py" in str(info.value)            # torch names the decorator's file
+        loc = locate_error(info.value, [str(model), str(tmp_path / "deco.py")])
+        assert (loc["path"], loc["line"]) == (str(model), line)

@@ -44,18 +44,29 @@ def _blocks(text: str) -> list[tuple[str, int, list[str], str | None]]:
     return out
 
 
-def _find_snippet(snippet: list[str], highlighted: str, candidates: Iterable[str]) -> tuple[str, int] | None:
-    """The (file, line) of `highlighted` where the whole snippet appears, in any candidate file."""
+def _find_snippet(snippet: list[str], highlighted: str, candidates: Iterable[str],
+                  named_line: int = 0) -> tuple[str, int] | None:
+    """The (file, line) of `highlighted` where the whole snippet appears, in any candidate file.
+
+    TorchScript names the wrong *file* for a decorated method but the right line number, and
+    sibling methods often share a snippet word for word (the same parameter list): a match whose
+    highlighted line is the line torch named wins over the first match."""
     want = [s.strip() for s in snippet]
     hi = len(snippet) - 1 - snippet[::-1].index(highlighted)
+    first = None
     for path in candidates:
         lines = [ln.strip() for ln in linecache.getlines(path)]
         if not lines:
             continue
-        for start in range(0, len(lines) - len(want) + 1):
-            if lines[start:start + len(want)] == want:
-                return path, start + hi + 1
-    return None
+        start = named_line - 1 - hi
+        if start >= 0 and lines[start:start + len(want)] == want:
+            return path, named_line
+        if first is None:
+            for start in range(0, len(lines) - len(want) + 1):
+                if lines[start:start + len(want)] == want:
+                    first = path, start + hi + 1
+                    break
+    return first
 
 
 def _verified(block, candidates: Iterable[str]) -> dict[str, Any] | None:
@@ -65,7 +76,7 @@ def _verified(block, candidates: Iterable[str]) -> dict[str, Any] | None:
     if is_user_file(path) and linecache.getline(path, line).strip() == highlighted.strip():
         return _loc(path, line, "torchscript")
     # torch named the wrong file (decorated methods): find the snippet in the user's files
-    found = _find_snippet(snippet, highlighted, [c for c in candidates if c != path] + [path])
+    found = _find_snippet(snippet, highlighted, [c for c in candidates if c != path] + [path], line)
     if found is not None and is_user_file(found[0]):
         note = "" if found[0] == path else f"torch named {path}:{line}; the snippet is in this file"
         return _loc(found[0], found[1], "torchscript", note)
