@@ -498,6 +498,21 @@ class _Indexer(ast.NodeVisitor):
                     self.fn.returns_structured = True  # an output object, a namedtuple, dict(...)
         self.generic_visit(node)
 
+    # leaves and literal data: nothing to index below them (a 200,000-element table is one step)
+    def visit_Constant(self, node: ast.Constant) -> None:
+        pass
+
+    def _visit_elts(self, node) -> None:
+        if not all(type(e) is ast.Constant for e in node.elts):
+            self.generic_visit(node)
+
+    visit_List = visit_Tuple = visit_Set = _visit_elts
+
+    def visit_Dict(self, node: ast.Dict) -> None:
+        if not all(type(e) is ast.Constant for e in node.values) or \
+                not all(type(e) is ast.Constant for e in node.keys):
+            self.generic_visit(node)
+
     def visit_Name(self, node: ast.Name) -> None:
         fn = self.fn
         if fn is None or not isinstance(node.ctx, ast.Load):
@@ -681,8 +696,14 @@ def nesting_exceeds(tree: ast.AST, limit: int) -> bool:
         if isinstance(node, ast.BoolOp):
             depth += len(node.values) - 1
         depth += 1
-        stack.extend((child, depth) for child in children(node))
+        if depth > limit:
+            return any(True for _ in children(node))
+        # leaves (constants, load/store contexts) add no depth below them: not pushed
+        stack.extend((child, depth) for child in children(node) if not isinstance(child, _LEAVES))
     return False
+
+
+_LEAVES = (ast.Constant, ast.expr_context)
 
 
 def index_source(path: str, source: bytes | str, module: str | None = None, _deep: bool = False) -> FileIndex:
@@ -815,6 +836,7 @@ def build_project(files: dict[str, FileIndex], module_bases=(), entry_modules=()
     extra = set(module_bases)
     proj = ProjectIndex(files)
     ancestry: dict[str, list[str]] = {}   # class -> its project ancestors (memo for this build)
+    loaders: dict[str, bool | None] = {}  # class -> does it or a base define from_pretrained/from_config
     classes: dict[str, tuple[FileIndex, ClassFacts]] = {}
     functions: dict[str, tuple[FileIndex, FunctionFacts]] = {}
     taken: dict[str, str] = {}
@@ -866,25 +888,19 @@ def build_project(files: dict[str, FileIndex], module_bases=(), entry_modules=()
     # what users load and capture whole, even when a bigger model also holds it as a submodule
     entries = set(entry_modules)
     proj.entry_classes = {n for n in proj.module_classes
-                          if n in entries or n.rsplit(".", 1)[-1] in entries or _loadable(n, classes, canon, ancestry)}
+                          if n in entries or n.rsplit(".", 1)[-1] in entries or _loadable(n, classes, canon, loaders)}
     proj.submodule_classes -= proj.entry_classes
-    proj.output_classes = _output_classes(classes, canon, ancestry)
+    proj.output_classes = _output_classes(classes, canon)
+
+    owners: dict[str, dict[str, tuple[str, FileIndex, FunctionFacts] | None]] = {}
 
     def method_owner(cls_name: str, meth: str) -> tuple[str, FileIndex, FunctionFacts] | None:
-        """The class defining `meth` for `cls_name`, bases depth-first (an explicit stack: a long
-        generated inheritance chain costs no recursion)."""
-        seen: set[str] = set()
-        stack = [cls_name]
-        while stack:
-            name = canon(stack.pop())
-            if name in seen or name not in classes:
-                continue
-            seen.add(name)
+        """The class defining `meth` for `cls_name`, bases depth-first (memoised per method: every
+        module class asks, and a generated inheritance chain can be thousands deep)."""
+        def own(name: str):
             ix, c = classes[name]
-            if meth in c.methods:
-                return name, ix, c.methods[meth]
-            stack.extend(reversed(c.bases))
-        return None
+            return (name, ix, c.methods[meth]) if meth in c.methods else None
+        return _inherited(canon(cls_name), classes, canon, owners.setdefault(meth, {}), own)
 
     def attr_types(cls: str, attr: str) -> list[str]:
         """Classes `self.<attr>` may hold: its constructor in the class (or a base), or what builders pass in."""
@@ -945,6 +961,12 @@ def build_project(files: dict[str, FileIndex], module_bases=(), entry_modules=()
         queue.append((ix, f, role, via, cls))
 
     # entry points
+    with_properties: dict[str, bool | None] = {}
+
+    def has_property(a: str) -> bool | None:
+        return any("property" in f.decorators or "builtins.property" in f.decorators
+                   for f in classes[a][1].methods.values()) or None
+
     for name, (ix, c) in classes.items():
         is_mod = name in proj.module_classes
         for m, f in c.methods.items():
@@ -956,7 +978,8 @@ def build_project(files: dict[str, FileIndex], module_bases=(), entry_modules=()
         if is_mod:
             # torch.jit.script compiles a module's properties too, those it inherits from mixins included;
             # the tracers only run the ones forward reads
-            for a in _ancestors(name, classes, canon, ancestry):
+            for a in (_ancestors(name, classes, canon, ancestry)
+                      if _inherited(name, classes, canon, with_properties, has_property) else ()):
                 aix, ac = classes[a]
                 for m, f in ac.methods.items():
                     if "property" in f.decorators or "builtins.property" in f.decorators:
@@ -1119,21 +1142,61 @@ def _ancestors(name: str, classes, canon, memo: dict[str, list[str]] | None = No
     return out
 
 
-def _loadable(name: str, classes, canon, memo=None) -> bool:
-    return any(m in classes[a][1].methods for a in _ancestors(name, classes, canon, memo)[1:] for m in _LOADERS)
+def _inherited(name: str, classes, canon, memo: dict, own):
+    """The first non-None `own(a)` over `name` and its project bases, depth-first, bases in order
+    (a method's owner, say). `memo` keeps every class's answer, so asking it for every class of a
+    project costs one step per class, even for a generated chain thousands deep (an explicit stack,
+    no recursion; an inheritance cycle in broken code ends the walk)."""
+    if name in memo:
+        return memo[name]
+    active: set[str] = set()
+    stack = [(name, False)]
+    while stack:
+        n, expanded = stack.pop()
+        if n in memo:
+            continue
+        if n not in classes:
+            memo[n] = None
+            continue
+        if not expanded:
+            if n in active:        # a cycle: this branch adds nothing
+                continue
+            found = own(n)
+            if found is not None:
+                memo[n] = found
+                continue
+            active.add(n)
+            bases = [canon(b) for b in classes[n][1].bases]
+            stack.append((n, True))
+            stack.extend((b, False) for b in reversed(bases) if b not in memo)
+            continue
+        active.discard(n)
+        memo[n] = next((hit for b in classes[n][1].bases if (hit := memo.get(canon(b))) is not None), None)
+    return memo.get(name)
 
 
-def _output_classes(classes, canon, memo=None) -> dict[str, str]:
+def _inherits(name: str, classes, canon, memo: dict, own) -> bool:
+    """Does any project base of `name` (not `name` itself) satisfy `own`?"""
+    return any(_inherited(canon(b), classes, canon, memo, own) for b in classes[name][1].bases)
+
+
+def _loadable(name: str, classes, canon, memo: dict) -> bool:
+    return _inherits(name, classes, canon, memo, lambda a: any(m in classes[a][1].methods for m in _LOADERS) or None)
+
+
+def _output_classes(classes, canon) -> dict[str, str]:
     """Classes a forward may return whole: dataclasses, namedtuples and dict subclasses (ModelOutput)."""
     out: dict[str, str] = {}
+    memos: tuple[dict, dict, dict] = ({}, {}, {})
+    dict_base = lambda a: bool({canon(b) for b in classes[a][1].bases} & _DICT_BASES) or None  # noqa: E731
+    pytree = lambda a: classes[a][0].pytree or None  # noqa: E731
+    named = lambda a: "typing.NamedTuple" in {canon(b) for b in classes[a][1].bases} or None  # noqa: E731
     for name, (ix, c) in classes.items():
-        chain = _ancestors(name, classes, canon, memo)
-        bases = {canon(b) for a in chain for b in classes[a][1].bases}
-        if bases & _DICT_BASES:
-            out[name] = "dict-pytree" if any(classes[a][0].pytree for a in chain) else "dict"
+        if _inherited(name, classes, canon, memos[0], dict_base):
+            out[name] = "dict-pytree" if _inherited(name, classes, canon, memos[1], pytree) else "dict"
         elif "dataclasses.dataclass" in c.decorators:
             out[name] = "dataclass"
-        elif bases & {"typing.NamedTuple"}:
+        elif _inherited(name, classes, canon, memos[2], named):
             out[name] = "namedtuple"
     return out
 
