@@ -144,7 +144,9 @@ def main() -> None:
         shutil.copytree(src, tree, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     (work / "empty").mkdir(exist_ok=True)
     (work / "empty" / "empty.py").write_text("")
-    env = {k: v for k, v in os.environ.items() if k != "TRACELINT_NO_CACHE"}
+    # as installed: byte-compiled modules (a PYTHONDONTWRITEBYTECODE=1 shell would re-compile
+    # tracelint's sources on every run) and the caches on
+    env = {k: v for k, v in os.environ.items() if k not in ("TRACELINT_NO_CACHE", "PYTHONDONTWRITEBYTECODE")}
     env["TRACELINT_CACHE_DIR"] = str(cache)
     exe = [sys.executable, "-m", "tracelint"]
     lint_dir = tree / a.lint

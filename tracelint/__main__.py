@@ -1,3 +1,3 @@
-from tracelint.cli import main
+from tracelint.entry import main
 
 main()

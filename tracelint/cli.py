@@ -64,6 +64,9 @@ def _warning(message: str) -> None:
               help="Colour the text and full formats: auto (on a terminal, honouring NO_COLOR/FORCE_COLOR), always, never.")
 @click.option("--stdin-filename", help="With `-` as the path: the file name of the source read from stdin.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the result cache.")
+@click.option("--daemon", "use_daemon", is_flag=True,
+              help="Run in a background server that keeps LibCST and the project index loaded (started on first "
+                   "use, this run is local; exits after 15 idle minutes); same output. Also TRACELINT_DAEMON=1.")
 @click.option("--cache-dir", type=click.Path(file_okay=False),
               help="The result cache folder (default: $TRACELINT_CACHE_DIR, else ~/.cache/tracelint).")
 @click.option("--show-settings", is_flag=True, help="Print the resolved settings and the config file they came from, then exit.")
@@ -81,7 +84,7 @@ def _warning(message: str) -> None:
 @click.option("--atol", type=float, help="Dynamic: absolute tolerance.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Dynamic: random seed.")
 def check_command(paths, select, ignore, extend_select, targets, fmt, output_file, exclude, extend_exclude,
-                  statistics, exit_zero, jobs, max_file_size, config_path, quiet, color, stdin_filename, no_cache, cache_dir,
+                  statistics, exit_zero, jobs, max_file_size, config_path, quiet, color, stdin_filename, no_cache, use_daemon, cache_dir,
                   show_settings, show_files, add_noqa, baseline, write_baseline, dynamic, variants, timeout,
                   rtol, atol, seed) -> None:
     """Lint PyTorch code for hazards under torch.jit.trace / script, torch.export and torch.compile.
@@ -336,6 +339,19 @@ def server_command() -> None:
     serve()
 
 
+@click.command("daemon", context_settings=CONTEXT)
+@click.argument("action", type=click.Choice(["status", "stop"]), default="status")
+def daemon_command(action: str) -> None:
+    """The background server of `tracelint --daemon`: is it running (status), or stop it."""
+    from tracelint import daemon
+    path = daemon.socket_path()
+    if action == "stop":
+        click.echo("tracelint: daemon stopped" if daemon.stop() else "tracelint: no daemon running")
+        return
+    running = bool(path) and os.path.exists(path)
+    click.echo(f"tracelint: daemon {'running' if running else 'not running'} (socket {path or 'none: caching is off'})")
+
+
 # name -> loader: commands are imported only when run (the dynamic checker's CLI is the heaviest).
 COMMANDS = {
     "check": lambda: check_command,
@@ -344,6 +360,7 @@ COMMANDS = {
     "confirm": _confirm_command,
     "server": lambda: server_command,
     "cache": lambda: cache_command,
+    "daemon": lambda: daemon_command,
 }
 GROUP_OPTIONS = ("-h", "--help", "--version")
 
@@ -388,6 +405,7 @@ def cli() -> None:
     tracelint confirm TARGET...              the dynamic checker (needs torch)
     tracelint server                         the language server for editors (LSP, stdio)
     tracelint cache [show|clear|prune]       the cache folder: its size, or clear it
+    tracelint daemon [status|stop]           the background server of `--daemon`
 
     A first argument that names a command runs it; anything else is linted: `tracelint rules/`
     or `tracelint check rules` lints a folder called `rules`. `tracelint check --help` lists the
@@ -400,6 +418,7 @@ def main(argv: list[str] | None = None) -> None:
     import warnings
     warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.jit.*")
     args = sys.argv[1:] if argv is None else list(argv)
+    args = [a for a in args if a != "--daemon"]   # `tracelint.entry` hands daemon runs over before this
     cli.main(args, prog_name="tracelint")
 
 

@@ -319,6 +319,9 @@ def _per_file_ignored(display: str, config: Config) -> set[str]:
     return codes
 
 
+LIVE_STATES: dict[str, object] | None = None   # the daemon's project states, kept between runs
+
+
 def run(files: list[str], config: Config, rule_classes: list[type[Rule]] | None = None,
         stdin: tuple[str, bytes] | None = None, *, project: bool = True) -> Report:
     """Lint `files` (already discovered) or one stdin buffer; findings filtered to config.targets.
@@ -360,22 +363,28 @@ def run(files: list[str], config: Config, rule_classes: list[type[Rule]] | None 
         if cached is not None:
             return cached
     state = None
-    if persist:
+    live_key = canonical({"scope": scope.key(), "settings": settings}) if LIVE_STATES is not None else None
+    if live_key is not None:
+        state = LIVE_STATES.get(live_key)
+    if persist and state is None:
         snapshots = proj.SnapshotStore(config.cache_dir)
         state = snapshots.load(scope, settings)
     if state is None:
         state = proj.ProjectState(scope, settings)
-    if stdin is not None:
-        state.overrides[requested[0]] = stdin[1]
+    state.overrides = {requested[0]: stdin[1]} if stdin is not None else {}
     index_store = proj.IndexStore(config.cache_dir) if persist else None
     errors = state.refresh(paths, index_store, jobs)
-    if persist and state.dirty:
+    if live_key is not None:
+        LIVE_STATES[live_key] = state      # the daemon keeps it; refresh() re-reads what changed
+    elif persist and state.dirty:
         snapshots.save(state)
     # a file that cannot be read is an error when it was asked for; elsewhere it is just not known
     report.errors.extend(e for p, e in errors.items() if p in displays)
     store = caches.Store(config.cache_dir, "results") if config.cache_dir else None
     diags = lint_requested(state, requested, displays, codes, rule_classes, store, index_store, jobs)
     report.files_checked = sum(1 for p in requested if p in state.files)
+    if live_key is not None:
+        state.drop_bytes()                 # kept between runs: facts and digests, not file contents
 
     report.diagnostics = selected_findings(diags, config)
     report.sort()
