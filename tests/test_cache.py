@@ -357,3 +357,35 @@ def test_run_summary_round_trips_findings_and_rejects_bad_effect_indexes():
         engine._decode_summary(data)
     with pytest.raises(DecodeError):
         engine._decode_summary({"diagnostics": [], "files_checked": 1})
+
+
+def test_a_warm_run_replays_its_output_and_never_a_stale_one(tmp_path):
+    """An unchanged warm run prints what the run printed (from the `outputs` section, exit status
+    included); an edit, a damaged entry or other options are never served the old text."""
+    cache = tmp_path / "cache"
+    proj = tmp_path / "p"
+    proj.mkdir()
+    model = proj / "m.py"
+    model.write_text("import torch.nn as nn\n\n\nclass M(nn.Module):\n    def forward(self, x):\n"
+                     "        if x.sum() > 0:\n            return x\n        return -x\n")
+    env = {**os.environ, "TRACELINT_CACHE_DIR": str(cache)}
+    env.pop("TRACELINT_NO_CACHE", None)
+
+    def run(*args):
+        p = subprocess.run([sys.executable, "-m", "tracelint", *args], cwd=proj, env=env, capture_output=True, text=True)
+        return p.returncode, p.stdout, p.stderr
+
+    first = run(".")
+    assert first[0] == 1 and "m.py:6:12: TL101" in first[1]
+    assert run(".") == first
+    outputs = [f for f in cache.rglob("*") if f.is_file() and "outputs" in f.parts]
+    assert outputs                                             # the replayed text came from there
+    assert run(".") == first
+    assert run(".", "--exit-zero")[0] == 0                     # the exit status follows today's options
+    assert run(".", "--format", "json")[1].lstrip().startswith("{")
+    for f in outputs:                                          # damaged: a miss, the real report again
+        f.write_bytes(b'{"racy": {}, "text": 1}')
+    assert run(".") == first
+    model.write_text(model.read_text().replace("if x.sum() > 0:", "if x.shape[0] > 0:"))
+    edited = run(".")
+    assert "TL101" not in edited[1] and edited != first

@@ -145,7 +145,15 @@ def check_command(paths, select, ignore, extend_select, targets, fmt, output_fil
             sys.exit(EXIT_ERROR if errors else EXIT_CLEAN)
         if not files and not errors:
             _warning(f"no Python files found under {', '.join(paths)}")
-        report = engine.run(files, config)
+        # a warm run with nothing changed prints what the same run printed before (no decoding and
+        # rendering of tens of thousands of findings); only for plain runs that change nothing
+        from tracelint.serde import canonical
+        plain = not (dynamic or write_baseline or add_noqa or baseline or errors or skipped)
+        output = canonical({"format": fmt, "statistics": statistics, "quiet": quiet, "to_file": bool(output_file),
+                            "color": use_color(sys.stdout, color)}) if plain else None
+        report = engine.run(files, config, output=output)
+        if report.output is not None:
+            _replay(report.output, output_file, exit_zero)
         report.errors[:0] = errors
         report.skipped[:0] = skipped
         if dynamic:
@@ -159,7 +167,9 @@ def check_command(paths, select, ignore, extend_select, targets, fmt, output_fil
         _add_noqa(report, quiet)
     baselined = _apply_baseline(report, baseline) if baseline else 0
 
-    _emit(report, fmt, output_file, statistics, quiet, use_color(sys.stdout, color), baselined)
+    text, line = _emit(report, fmt, output_file, statistics, quiet, use_color(sys.stdout, color), baselined)
+    if paths != ["-"] and output is not None:
+        engine.store_output(config, report, output, text, line)
     if report.failed:
         sys.exit(EXIT_ERROR)
     if report.diagnostics and not exit_zero:
@@ -234,8 +244,30 @@ def _check_output_file(path: str) -> None:
         sys.exit(EXIT_ERROR)
 
 
+def _replay(shown: dict, output_file: str | None, exit_zero: bool) -> None:
+    """Print a cached run's output again, with its exit status."""
+    _write(shown["text"], output_file, color=True)
+    if shown["line"]:
+        click.echo(shown["line"], err=True)
+    if shown["failed"]:
+        sys.exit(EXIT_ERROR)
+    sys.exit(EXIT_FINDINGS if shown["findings"] and not exit_zero else EXIT_CLEAN)
+
+
+def _write(text: str, output_file: str | None, color: bool) -> None:
+    if output_file:
+        try:
+            Path(output_file).write_text(text, encoding="utf-8")
+        except OSError as e:
+            _error(f"--output-file {output_file}: cannot write: {e.strerror or e}")
+            sys.exit(EXIT_ERROR)
+    elif text:
+        click.echo(text, nl=False, color=color)
+
+
 def _emit(report, fmt: str, output_file: str | None, statistics: bool, quiet: bool, color: bool,
-          baselined: int = 0) -> None:
+          baselined: int = 0) -> tuple[str, str]:
+    """Print the report; (the text, the summary line) as printed."""
     from tracelint.reporters import render, summary
 
     for note in report.skipped:
@@ -249,19 +281,14 @@ def _emit(report, fmt: str, output_file: str | None, statistics: bool, quiet: bo
     else:
         color = color and output_file is None and fmt in ("text", "full")
         text = render(report, fmt, color=color)
-    if output_file:
-        try:
-            Path(output_file).write_text(text, encoding="utf-8")
-        except OSError as e:
-            _error(f"--output-file {output_file}: cannot write: {e.strerror or e}")
-            sys.exit(EXIT_ERROR)
-    elif text:
-        click.echo(text, nl=False, color=color)
+    _write(text, output_file, color)
+    line = ""
     if not quiet and fmt in ("text", "full"):
         line = summary(report)
         if baselined:
             line += f" {baselined} more in the baseline."
         click.echo(line, err=True)
+    return text, line
 
 
 @click.command("rules", context_settings=CONTEXT)

@@ -156,6 +156,8 @@ class Report:
     rules: MutableMapping[str, RuleInfo] = field(default_factory=RuleTable)  # code -> info, for reporters
     targets: tuple[str, ...] = TARGETS
     dynamic: list[dict[str, Any]] = field(default_factory=list)  # per-example tables (dynamic checker)
+    run_key: tuple[str, dict[str, str]] | None = None  # (run-summary cache key, its racy files), if cached
+    output: dict[str, Any] | None = None  # what the CLI printed for the same run and options, cached
 
     def sort(self) -> "Report":
         self.diagnostics.sort(key=Diagnostic.sort_key)

@@ -323,7 +323,7 @@ LIVE_STATES: dict[str, object] | None = None   # the daemon's project states, ke
 
 
 def run(files: list[str], config: Config, rule_classes: list[type[Rule]] | None = None,
-        stdin: tuple[str, bytes] | None = None, *, project: bool = True) -> Report:
+        stdin: tuple[str, bytes] | None = None, *, project: bool = True, output: str | None = None) -> Report:
     """Lint `files` (already discovered) or one stdin buffer; findings filtered to config.targets.
 
     With `project` (the default), each file is linted in the context of its whole project (see
@@ -359,7 +359,12 @@ def run(files: list[str], config: Config, rule_classes: list[type[Rule]] | None 
     persist = project and config.cache_dir is not None
     summary_key = None
     if persist and stdin is None:
-        summary_key, cached = _run_summary(config, codes, paths, requested, displays)
+        summary_key = _run_key(config, codes, paths, requested, displays)
+        if summary_key is not None and output is not None:
+            shown = cached_output(config, summary_key, output)
+            if shown is not None:
+                return Report(targets=config.targets, output=shown)
+        cached = _run_summary(config, summary_key) if summary_key is not None else None
         if cached is not None:
             return cached
     state = None
@@ -609,36 +614,68 @@ def _summary_config(config: Config) -> dict:
     return data
 
 
-def _run_summary(config: Config, codes, paths: list[str], requested: list[str],
-                 displays: dict[str, str]) -> tuple[str | None, Report | None]:
-    """(key, the report) of a run over exactly these files, unchanged by size and mtime since; files
-    modified within two seconds of that run are checked by content hash. A miss is (key, None)."""
+def _run_key(config: Config, codes, paths: list[str], requested: list[str], displays: dict[str, str]) -> str | None:
+    """The key of a run over exactly these files as they are now (by size and mtime)."""
     listing = []
     for p in paths:
         try:
             st = os.stat(p)
         except OSError:
-            return None, None
+            return None
         listing.append((p, st.st_size, st.st_mtime_ns))
-    k = caches.key("run", {"config": _summary_config(config), "codes": list(codes), "files": listing,
-                           "requested": [[p, displays.get(p, "")] for p in requested]})
-    value = caches.Store(config.cache_dir, "runs").get(k)
-    if not isinstance(value, dict) or value.keys() != {"report", "racy"}:
-        return k, None
+    return caches.key("run", {"config": _summary_config(config), "codes": list(codes), "files": listing,
+                              "requested": [[p, displays.get(p, "")] for p in requested]})
+
+
+def _racy_unchanged(racy) -> bool:
+    """Files modified within two seconds of the cached run are checked by content hash."""
     try:
-        racy = from_data(dict[str, str], value["racy"])
-        rep = _decode_summary(value["report"])
+        racy = from_data(dict[str, str], racy)
     except DecodeError:
-        return k, None
+        return False
     for p, sha in racy.items():
         try:
             with open(p, "rb") as f:
                 if caches.content_hash(f.read()) != sha:
-                    return k, None
+                    return False
         except OSError:
-            return k, None
-    return k, Report(diagnostics=list(rep.diagnostics), files_checked=rep.files_checked,
-                     errors=list(rep.errors), targets=config.targets)
+            return False
+    return True
+
+
+def _run_summary(config: Config, k: str) -> Report | None:
+    """The report of the run with key `k`, if cached and its racy files are unchanged."""
+    value = caches.Store(config.cache_dir, "runs").get(k)
+    if not isinstance(value, dict) or value.keys() != {"report", "racy"} or not _racy_unchanged(value["racy"]):
+        return None
+    try:
+        rep = _decode_summary(value["report"])
+    except DecodeError:
+        return None
+    return Report(diagnostics=list(rep.diagnostics), files_checked=rep.files_checked,
+                  errors=list(rep.errors), targets=config.targets, run_key=(k, value["racy"]))
+
+
+_OUTPUT_SHAPE = {"racy": dict, "text": str, "line": str, "failed": bool, "findings": int}
+
+
+def cached_output(config: Config, run_key: str, output: str) -> dict | None:
+    """What the CLI printed for the run `run_key` with the output options `output` (a warm run with
+    nothing changed prints it again without decoding or rendering tens of thousands of findings)."""
+    value = caches.Store(config.cache_dir, "outputs").get(caches.key("output", {"run": run_key, "output": output}))
+    if not isinstance(value, dict) or value.keys() != _OUTPUT_SHAPE.keys() or any(
+            type(value[k]) is not t for k, t in _OUTPUT_SHAPE.items()) or not _racy_unchanged(value["racy"]):
+        return None
+    return value
+
+
+def store_output(config: Config, report: Report, output: str, text: str, line: str) -> None:
+    """Keep what the CLI printed for `report` (a run whose summary was cached: `report.run_key`)."""
+    if config.cache_dir is None or report.run_key is None or report.errors or report.skipped:
+        return
+    run_key, racy = report.run_key
+    caches.Store(config.cache_dir, "outputs").put(caches.key("output", {"run": run_key, "output": output}), {
+        "racy": racy, "text": text, "line": line, "failed": report.failed, "findings": len(report.diagnostics)})
 
 
 @dataclass
@@ -693,6 +730,7 @@ def _store_summary(config: Config, k: str, report: Report, state, paths: list[st
     caches.Store(config.cache_dir, "runs").put(k, {
         "report": _encode_summary(_Summary(report.diagnostics, report.files_checked, report.errors)),
         "racy": racy})
+    report.run_key = (k, racy)
 
 
 def _lint_job_safe(job: FileJob, rule_classes: tuple[type[Rule], ...]) -> JobResult:
