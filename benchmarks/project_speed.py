@@ -11,7 +11,8 @@ Measures, each a median of `--repeat` runs:
 - one changed ~500-line model file linted as pre-commit runs it (`tracelint FILE`, warm caches):
   an edit that leaves what other files see unchanged (a comment line above the code), and an edit
   that changes it (a new module-level function);
-- the language server: time from `didChange` to `publishDiagnostics` for an edit of that file.
+- the language server: time from `didChange` to `publishDiagnostics` for an edit of that file;
+- the warm re-run and both edits again with `--daemon` (the background server already up).
 
 Never part of the test-suite (timings are not assertions). Results: benchmarks/project_results.json.
 """
@@ -125,6 +126,30 @@ async def lsp_latency(model: Path, cwd: Path, env: dict[str, str], repeat: int) 
     return statistics.median(latencies), first_open
 
 
+def daemon_measures(exe, lint_dir: Path, model: Path, original: str, work: Path, env, repeat: int,
+                    body_edit, interface_edit, out: dict) -> None:
+    """The same runs with `--daemon` (the server already up; CPU figures are the client's only)."""
+    from tracelint.daemon import socket_path
+    os.environ["TRACELINT_CACHE_DIR"] = env["TRACELINT_CACHE_DIR"]
+    sock = socket_path()
+    wall([*exe, "--daemon", str(lint_dir), "-q", "--exit-zero"], work, env)   # starts the server
+    deadline = time.monotonic() + 120
+    while sock and not os.path.exists(sock) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    wall([*exe, "--daemon", str(lint_dir), "-q", "--exit-zero"], work, env)   # the server reads the project
+    out["daemon_warm_unchanged_s"] = median_wall([*exe, "--daemon", str(lint_dir), "-q", "--exit-zero"], work, env,
+                                                 repeat, name="daemon_warm_unchanged_s")
+    print(f"--daemon: warm re-run, nothing changed  {out['daemon_warm_unchanged_s']:.3f} s")
+    out["daemon_precommit_body_edit_s"] = median_wall([*exe, "--daemon", str(model), "-q", "--exit-zero"], work, env,
+                                                      repeat, before=body_edit, name="daemon_precommit_body_edit_s")
+    print(f"--daemon: one changed file (body)       {out['daemon_precommit_body_edit_s']:.3f} s")
+    out["daemon_precommit_interface_edit_s"] = median_wall(
+        [*exe, "--daemon", str(model), "-q", "--exit-zero"], work, env, repeat, before=interface_edit,
+        name="daemon_precommit_interface_edit_s")
+    print(f"--daemon: one changed file (interface)  {out['daemon_precommit_interface_edit_s']:.3f} s")
+    model.write_text(original, encoding="utf-8")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("package")
@@ -199,7 +224,9 @@ def main() -> None:
             print(f"LSP didChange -> diagnostics           {latency * 1000:.0f} ms (first open {first:.2f} s)")
         except ImportError:
             print("LSP: pygls not installed (pip install 'tracelint[lsp]')")
+        daemon_measures(exe, lint_dir, model, original, work, env, a.repeat, body_edit, interface_edit, out)
     finally:
+        subprocess.run([*exe, "daemon", "stop"], cwd=work, env=env, capture_output=True)
         model.write_text(original, encoding="utf-8")
     out["cpu_s"] = CPU
     print("CPU seconds (median):", ", ".join(f"{k} {v:.3f}" for k, v in CPU.items()))

@@ -187,6 +187,8 @@ def run_request(request: dict) -> dict:
     import warnings
 
     from tracelint import cli
+    from tracelint.project import forget_folders
+    forget_folders()   # folder lookups are remembered per run: markers and packages may have changed since
     argv = [str(a) for a in request.get("argv", [])]
     tty = request.get("isatty") or [False, False]
     out, err = _Stream(bool(tty[0])), _Stream(bool(tty[1]))

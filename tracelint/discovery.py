@@ -11,10 +11,16 @@ from pathlib import Path
 from typing import Iterator
 
 
-def _excluded(path: Path, patterns: tuple[str, ...]) -> bool:
+def _excluded(path: Path | str, patterns: tuple[str, ...]) -> bool:
     """The name, the whole path, or a trailing part of the path matches a pattern (fnmatch rules)."""
+    if not patterns:
+        return False
     by_name, by_path = _matchers(tuple(patterns))
-    return bool(by_name(os.path.normcase(path.name)) or by_path(os.path.normcase(path.as_posix())))
+    if isinstance(path, Path):
+        return bool(by_name(os.path.normcase(path.name)) or by_path(os.path.normcase(path.as_posix())))
+    # a string (the walks: thousands of names, no Path objects)
+    posix = path if os.sep == "/" else path.replace(os.sep, "/")
+    return bool(by_name(os.path.normcase(posix.rpartition("/")[2])) or by_path(os.path.normcase(posix)))
 
 
 @lru_cache(maxsize=32)
@@ -75,11 +81,10 @@ def _walk(root: Path, exclude: tuple[str, ...], errors: list[str], skipped: list
         errors.append(f"{e.filename}: {e.strerror}")
 
     for dirpath, dirnames, filenames in os.walk(root, onerror=onerror):
-        d = Path(dirpath)
-        dirnames[:] = sorted(n for n in dirnames if not _excluded(d / n, exclude))
+        dirnames[:] = sorted(n for n in dirnames if not _excluded(os.path.join(dirpath, n), exclude))
         for name in sorted(filenames):
-            if name.endswith(".py") and not _excluded(d / name, exclude):
-                f = d / name
+            if name.endswith(".py") and not _excluded(os.path.join(dirpath, name), exclude):
+                f = Path(dirpath, name)
                 try:
                     mode = os.stat(f).st_mode
                 except OSError as e:

@@ -7,6 +7,14 @@ from pathlib import Path
 
 def display_path(path: str) -> str:
     """Relative to the current directory when below it, with forward slashes; absolute otherwise."""
+    if os.sep == "/" and "/." not in path and "//" not in path and not path.startswith(".") and path[-1:] != "/":
+        # the common cases without relpath (a tree has thousands of files): a clean relative path is
+        # shown as given; an absolute one below the current folder, relative to it
+        if not path.startswith("/"):
+            return path
+        cwd = os.getcwd()
+        if path.startswith(cwd.rstrip("/") + "/"):
+            return path[len(cwd.rstrip("/")) + 1:]
     try:
         rel = os.path.relpath(path)
     except ValueError:  # another drive on Windows

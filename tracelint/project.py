@@ -54,6 +54,7 @@ class Scope:
 
 _PACKAGE_PARTS: dict[str, tuple[str, ...]] = {}
 _ROOTS: dict[str, str | None] = {}
+_TOPS: dict[str, str | None] = {}     # folder -> the top of its __init__.py chain (package_top)
 _REAL: dict[str, str] = {}   # absolute folder -> its realpath (thousands of files, a few hundred folders)
 
 
@@ -88,6 +89,7 @@ def forget_folders() -> None:
     """Drop the remembered folder lookups (a long-lived server, after files were added or removed)."""
     _PACKAGE_PARTS.clear()
     _ROOTS.clear()
+    _TOPS.clear()
     _REAL.clear()
 
 
@@ -112,11 +114,18 @@ def find_root(start: str) -> str | None:
 
 def package_top(folder: str) -> str | None:
     """The topmost package folder of the `__init__.py` chain `folder` is in, or None."""
-    top = None
+    chain: list[str] = []          # package folders below the first remembered or non-package one
     d = os.path.abspath(folder)
-    while os.path.isfile(os.path.join(d, "__init__.py")) and os.path.dirname(d) != d:
-        top = d
+    while d not in _TOPS and os.path.dirname(d) != d and os.path.isfile(os.path.join(d, "__init__.py")):
+        chain.append(d)
         d = os.path.dirname(d)
+    top = _TOPS.get(d)
+    if top is None and chain:
+        top = chain[-1]
+    for c in chain:
+        _TOPS[c] = top
+    if not chain:
+        _TOPS.setdefault(d, top)
     return top
 
 
@@ -161,11 +170,12 @@ def scope_files(scope: Scope, exclude: tuple[str, ...]) -> list[str]:
     out: set[str] = set()
     for tree in scope.trees:
         for dirpath, dirnames, filenames in os.walk(tree):
-            d = Path(dirpath)
-            dirnames[:] = sorted(n for n in dirnames if not _excluded(d / n, exclude))
+            dirnames[:] = sorted(n for n in dirnames if not _excluded(os.path.join(dirpath, n), exclude))
             for name in filenames:
-                if name.endswith(".py") and not _excluded(d / name, exclude):
-                    out.add(os.path.join(dirpath, name))
+                if name.endswith(".py"):
+                    f = os.path.join(dirpath, name)
+                    if not _excluded(f, exclude):
+                        out.add(f)
     for folder in scope.flat:
         try:
             names = os.listdir(folder)
@@ -715,6 +725,7 @@ class Workspace:
         from tracelint.diagnostics import Report
         from tracelint.rules import selected_codes
         path = os.path.abspath(path)
+        forget_folders()   # a long-lived server: project markers and packages may have come and gone
         self.buffers[path] = text.encode("utf-8") if isinstance(text, str) else text
         config = load(start=os.path.dirname(path))
         codes = selected_codes(config.select, config.ignore, config.extend_select)

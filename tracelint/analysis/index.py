@@ -697,7 +697,9 @@ def nesting_exceeds(tree: ast.AST, limit: int) -> bool:
             depth += len(node.values) - 1
         depth += 1
         if depth > limit:
-            return any(True for _ in children(node))
+            if any(True for _ in children(node)):
+                return True
+            continue
         # leaves (constants, load/store contexts) add no depth below them: not pushed
         stack.extend((child, depth) for child in children(node) if not isinstance(child, _LEAVES))
     return False
