@@ -148,6 +148,21 @@ def test_list_in_eager_tuple_in_script_is_compared_by_value():
     assert all(r["result"] == "match" for r in rows if r["target"] == "script" and r["variant"] != "note")
 
 
+def test_a_scripted_losses_detections_tuple_is_compared_with_the_eager_detections():
+    """torchvision's detection models return `(losses, detections)` when scripted, `detections` in
+    eager mode (by design): the detections are compared, the wrapping is a note, not a TL901."""
+    from tracelint.dynamic.compare import compare
+
+    dets = [{"boxes": torch.ones(2, 4), "scores": torch.ones(2)} for _ in range(2)]
+    same = compare(dets, ({}, [{k: v.clone() for k, v in d.items()} for d in dets]))
+    assert same.match and same.notes
+    moved = compare(dets, ({}, [{"boxes": d["boxes"] + 1, "scores": d["scores"]} for d in dets]))
+    assert not moved.match
+    assert not compare(dets, ({}, dets[:1])).match                   # one image lost: a divergence
+    pair = (torch.ones(2), torch.zeros(2))                            # outputs that line up item by item
+    assert not compare(pair, (torch.ones(2), torch.ones(2))).match
+
+
 # -- 5. variants: list lengths, keyword inputs, masks, dtypes, export lengths ----------------------
 def test_list_of_images_varies_the_number_of_images():
     images = [torch.rand(3, 16, 16), torch.rand(3, 16, 16)]

@@ -50,12 +50,38 @@ class _Diverged(Exception):
 def compare(eager: Any, captured: Any, rtol: float | None = None, atol: float | None = None) -> Comparison:
     state: dict[str, Any] = {"max": 0.0, "notes": []}
     try:
+        inner = _wrapped(eager, captured)
+        if inner is not None:
+            i, captured = inner
+            state["notes"].append(f"output: captured gives a tuple holding the eager output at [{i}] and other "
+                                  "items with no tensors (compared by value)")
         _walk(eager, captured, "output", rtol, atol, state)
     except _Diverged as d:
         return Comparison(False, state.get("bad"), str(d), state["notes"])
     except Exception as e:  # noqa: BLE001 - a comparison bug must not look like a capture failure
         return Comparison(False, None, f"could not compare outputs: {type(e).__name__}: {e}")
     return Comparison(True, state["max"], "", state["notes"])
+
+
+def _holds_tensors(x: Any) -> bool:
+    return any(trees.is_tensor(v) for v in trees.leaves(trees.plain(x)))
+
+
+def _wrapped(eager: Any, captured: Any) -> tuple[int, Any] | None:
+    """(i, captured[i]) when the captured model wraps the eager output in a tuple whose other items
+    hold no tensors: torchvision's detection models return `(losses, detections)` when scripted
+    (by design) and `detections` in eager mode. None when the outputs line up item by item."""
+    captured = trees.plain(captured)
+    if not isinstance(captured, tuple) or len(captured) < 2 or not _holds_tensors(eager):
+        return None
+    holding = [i for i, item in enumerate(captured) if _holds_tensors(item)]
+    if len(holding) != 1:
+        return None
+    eager = trees.plain(eager)
+    if isinstance(eager, (tuple, list)) and len(eager) == len(captured) and \
+            [i for i, item in enumerate(eager) if _holds_tensors(item)] == holding:
+        return None
+    return holding[0], captured[holding[0]]
 
 
 def _is_namedtuple(x: Any) -> bool:
