@@ -375,6 +375,23 @@ def check(report: dict, truth: dict) -> dict:
             "missed": missed}
 
 
+def summarise(rows: list[dict]) -> dict:
+    """The figures over all models: ratios (median, worst), confirmations, false ones, misses."""
+    med = statistics.median
+    summary = {"models": len(rows),
+               "ratio_trace_script_median": round(med(r["ratio_trace_script"] for r in rows), 2),
+               "ratio_trace_script_worst": round(max(r["ratio_trace_script"] for r in rows), 2),
+               "ratio_trace_script_vs_default_trace_median": round(med(r["ratio_trace_script_vs_default_trace"] for r in rows), 2),
+               "confirmations": sum(r.get("check_all", r["check_trace_script"])["confirmations"] for r in rows),
+               "false_confirmations": sum(len(r.get("check_all", r["check_trace_script"])["false_confirmations"]) for r in rows),
+               "plain_failures": sum(r.get("check_all", r["check_trace_script"])["plain_failures"] for r in rows),
+               "missed": sum(len(r.get("check_all", r["check_trace_script"])["missed"]) for r in rows)}
+    if all("ratio_all" in r for r in rows):
+        summary["ratio_all_median"] = round(med(r["ratio_all"] for r in rows), 2)
+        summary["ratio_all_worst"] = round(max(r["ratio_all"] for r in rows), 2)
+    return summary
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--envs", type=Path, default=DEFAULT_ENVS, help="where venv-tv and venv-hf live")
@@ -382,6 +399,8 @@ def main() -> None:
     ap.add_argument("--models", help="comma-separated model file stems (default: all)")
     ap.add_argument("--skip-all", action="store_true", help="do not time --target all")
     ap.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results.json")
+    ap.add_argument("--update", action="store_true",
+                    help="replace only these models' rows in --output and recompute the summary")
     args = ap.parse_args()
 
     files = sorted(MODELS.glob("*.py"))
@@ -427,18 +446,11 @@ def main() -> None:
               + f"; confirmations {c['confirmations']}, false {len(c['false_confirmations'])}, "
                 f"plain failures {c['plain_failures']}, missed {len(c['missed'])}", flush=True)
 
-    med = statistics.median
-    summary = {"models": len(rows),
-               "ratio_trace_script_median": round(med(r["ratio_trace_script"] for r in rows), 2),
-               "ratio_trace_script_worst": round(max(r["ratio_trace_script"] for r in rows), 2),
-               "ratio_trace_script_vs_default_trace_median": round(med(r["ratio_trace_script_vs_default_trace"] for r in rows), 2),
-               "confirmations": sum(r.get("check_all", r["check_trace_script"])["confirmations"] for r in rows),
-               "false_confirmations": sum(len(r.get("check_all", r["check_trace_script"])["false_confirmations"]) for r in rows),
-               "plain_failures": sum(r.get("check_all", r["check_trace_script"])["plain_failures"] for r in rows),
-               "missed": sum(len(r.get("check_all", r["check_trace_script"])["missed"]) for r in rows)}
-    if all("ratio_all" in r for r in rows):
-        summary["ratio_all_median"] = round(med(r["ratio_all"] for r in rows), 2)
-        summary["ratio_all_worst"] = round(max(r["ratio_all"] for r in rows), 2)
+    if args.update and args.output.exists():   # a partial re-run: keep the other models' rows
+        kept = json.loads(args.output.read_text(encoding="utf-8"))["models"]
+        done = {r["model"] for r in rows}
+        rows = sorted([r for r in kept if r["model"] not in done] + rows, key=lambda r: r["model"])
+    summary = summarise(rows)
     result = {"summary": summary, "envs": ENVS, "threads": 1, "measure": "CPU seconds (user+sys), whole process trees",
               "python": platform.python_version(), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
               "models": rows}
