@@ -73,6 +73,11 @@ IN_FOLDER = {
     "lone_backslash": (lambda p: p.write_text(HAZARD.replace("        return", "\\\n        return")),
                        {("TL201", 8)}, None),
     "syntax_error": (lambda p: p.write_text(HAZARD + "def broken(:\n"), {("TL000", 8)}, None),
+    # parsed fine, rejected by compile()'s later passes (symbol table, compiler): TL000 all the same
+    "star_import_in_function": (lambda p: p.write_text(HAZARD + "def f():\n    from os import *\n"),
+                                {("TL000", 9)}, None),
+    "return_outside_function": (lambda p: p.write_text(HAZARD + "return 1\n"), {("TL000", 8)}, None),
+    "nonlocal_at_module_level": (lambda p: p.write_text(HAZARD + "nonlocal x\n"), {("TL000", 8)}, None),
     "empty": (lambda p: p.write_bytes(b""), set(), None),
     "fifo": (_fifo, set(), "FIFO"),
     "dev_zero": (_dev_zero, set(), "character device"),

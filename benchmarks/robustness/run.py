@@ -2,6 +2,8 @@
 
     python benchmarks/robustness/run.py fuzz --programs 10000 --seed 0
     python benchmarks/robustness/run.py corpus --cache ~/.cache/tracelint-corpus transformers timm ...
+    python benchmarks/robustness/run.py recheck KEEP_FOLDER      # the kept cases again, after a change
+    python benchmarks/robustness/run.py cli KEEP_FOLDER          # -j1 vs -j2 through the CLI
 
 `fuzz` lints hypothesmith programs (grammar and node strategies, each wrapped as a module, a
 forward body, a helper forward calls and a scripted function) plus the deep-nesting and encoding
@@ -183,6 +185,20 @@ def summary(args) -> dict:
     return out
 
 
+def recheck(args) -> dict:
+    """The cases a `fuzz --keep` run kept, linted again through the API (after a change: the same
+    programs without generating them again), appended to --rows when given."""
+    rows_file = open(args.rows, "a") if args.rows else None
+    rows = []
+    for f in sorted(Path(args.folder).glob("*.py")):
+        row = check(f.stem, f.read_bytes())
+        rows.append(row)
+        if rows_file:
+            rows_file.write(json.dumps(row) + "\n")
+    return {"programs": summarise([r for r in rows if r["name"].startswith("h")], "hypothesmith programs (kept)"),
+            "fixed": summarise([r for r in rows if not r["name"].startswith("h")], "deep + encoding cases (kept)")}
+
+
 def cli(args) -> dict:
     return {str(f): compare_cli(Path(f)) for f in args.folders}
 
@@ -230,17 +246,20 @@ def main() -> None:
     f.add_argument("--keep", help="keep every case in this folder (for `cli`)")
     s_ = sub.add_parser("summary")
     s_.add_argument("rows_files", nargs="+")
+    r_ = sub.add_parser("recheck", help="lint a fuzz --keep folder's cases again (after a change)")
+    r_.add_argument("folder")
+    r_.add_argument("--rows", help="append one JSON line per file here")
     k = sub.add_parser("cli", help="-j1 vs -j2 through the CLI on folders (e.g. a fuzz --keep folder)")
     k.add_argument("folders", nargs="+")
     c = sub.add_parser("corpus")
     c.add_argument("packages", nargs="+")
     c.add_argument("--cache", default="~/.cache/tracelint-corpus")
     c.add_argument("--no-cli", action="store_true")
-    for p in (f, c, s_, k):
+    for p in (f, c, s_, k, r_):
         p.add_argument("--out", help="write the JSON results here")
     args = ap.parse_args()
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    result = {"fuzz": fuzz, "corpus": corpus, "summary": summary, "cli": cli}[args.cmd](args)
+    result = {"fuzz": fuzz, "corpus": corpus, "summary": summary, "cli": cli, "recheck": recheck}[args.cmd](args)
     text = json.dumps(result, indent=1, default=str)
     if args.out:
         Path(args.out).write_text(text + "\n")
