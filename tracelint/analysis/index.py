@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import ast
 import os
+import sys
 import warnings
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -708,6 +710,27 @@ def nesting_exceeds(tree: ast.AST, limit: int) -> bool:
 _LEAVES = (ast.Constant, ast.expr_context)
 
 
+@contextmanager
+def _as_from_the_top():
+    """CPython's parser and compiler allow nesting up to 3x the recursion limit *minus 3x the
+    current call depth*: run them as a script's top level would (the default limit of 1,000 above
+    the caller's frames), so that a file's verdict does not depend on where tracelint calls them
+    from (the main process with -j1, a pool worker with -j2, a deep-stack thread)."""
+    depth, frame = 0, sys._getframe()
+    while frame is not None:
+        depth += 1
+        frame = frame.f_back
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(depth + _DEFAULT_RECURSION_LIMIT)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)
+
+
+_DEFAULT_RECURSION_LIMIT = 1000
+
+
 def index_source(path: str, source: bytes | str, module: str | None = None, _deep: bool = False) -> FileIndex:
     """Index one file; a syntax error is recorded, not raised."""
     module = module or module_name(path)
@@ -715,7 +738,7 @@ def index_source(path: str, source: bytes | str, module: str | None = None, _dee
     try:
         # compile() itself rather than ast.parse (one Python frame less): the same limits as CPython's;
         # its warnings about the user's code (invalid escapes...) are not tracelint's to print
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _as_from_the_top():
             warnings.simplefilter("ignore")
             tree = compile(source, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
     except SyntaxError as e:
@@ -737,7 +760,7 @@ def index_source(path: str, source: bytes | str, module: str | None = None, _dee
     # `nonlocal` at module level...): compile() rejects the file, so it is a TL000 too. From the tree
     # already built, this costs a fifth of the parse.
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _as_from_the_top():
             warnings.simplefilter("ignore")
             compile(tree, path, "exec", dont_inherit=True)
     except SyntaxError as e:
