@@ -86,11 +86,12 @@ def _package_parts(folder: str) -> tuple[str, ...]:
 
 
 def forget_folders() -> None:
-    """Drop the remembered folder lookups (a long-lived server, after files were added or removed)."""
+    """Drop the remembered lookups of project markers and `__init__.py` chains (a long-lived server,
+    before each run: files may have been added or removed). Folder realpaths are kept: a folder
+    becoming a symlink under a running server is not worth a realpath per folder per keystroke."""
     _PACKAGE_PARTS.clear()
     _ROOTS.clear()
     _TOPS.clear()
-    _REAL.clear()
 
 
 def _home() -> str:
