@@ -5,6 +5,7 @@ wording or speed."""
 from __future__ import annotations
 
 import os
+import sys
 import textwrap
 from pathlib import Path
 
@@ -323,7 +324,7 @@ def test_script_error_named_in_the_decorators_file_goes_to_the_line_torch_gave(t
     two forwards with the same parameter list print the same snippet, so the line decides."""
     from tracelint.dynamic.locate import locate_error
 
-    (tmp_path / "deco.py").write_text(textwrap.dedent("""\
+    (tmp_path / "twins_deco.py").write_text(textwrap.dedent("""\
         import functools
 
 
@@ -335,18 +336,19 @@ def test_script_error_named_in_the_decorators_file_goes_to_the_line_torch_gave(t
         """), encoding="utf-8")
     signature = "    @renamed\n    def forward(\n        self,\n        x,\n        **kwargs,\n    ):\n"
     model = tmp_path / "twins.py"
-    model.write_text("from torch import nn\nfrom deco import renamed\n\n\n"
+    model.write_text("from torch import nn\nfrom twins_deco import renamed\n\n\n"
                      "class Inner(nn.Module):\n" + signature + "        return x + 1\n\n\n"
                      "class Outer(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
                      "        self.inner = Inner()\n\n" + signature + "        return self.inner(x) * 2\n",
                      encoding="utf-8")
     monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "twins_deco", raising=False)
     twins = import_file(str(model))
     kwargs_lines = [i for i, ln in enumerate(model.read_text().splitlines(), 1) if ln.strip() == "**kwargs,"]
     assert len(kwargs_lines) == 2
     for cls, line in ((twins.Inner, kwargs_lines[0]), (twins.Outer, kwargs_lines[1])):
         with pytest.raises(Exception) as info:
             torch.jit.script(cls())
-        assert "deco.py" in str(info.value)            # torch names the decorator's file
-        loc = locate_error(info.value, [str(model), str(tmp_path / "deco.py")])
+        assert "twins_deco.py" in str(info.value)      # torch names the decorator's file
+        loc = locate_error(info.value, [str(model), str(tmp_path / "twins_deco.py")])
         assert (loc["path"], loc["line"]) == (str(model), line)
