@@ -110,20 +110,13 @@ def _server(e, path):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def _ask(path, message):
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.connect(path)
-        daemon._send(s, message)
-        return daemon._receive(s)
-
-
 def test_a_server_of_another_build_refuses_and_exits(env):
     e, _ = env
     path = socket_of(e)
     proc = _server(e, path)
     try:
         assert wait_for(lambda: os.path.exists(path))
-        assert _ask(path, {"identity": "another build", "argv": ["."], "cwd": "/"}) == {"restart": True}
+        assert daemon._ask(path, {"identity": "another build", "argv": ["."], "cwd": "/"}) == {"restart": True}
         proc.wait(timeout=120)
         assert not os.path.exists(path)
     finally:

@@ -445,7 +445,6 @@ def main(argv: list[str] | None = None) -> None:
     import warnings
     warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.jit.*")
     args = sys.argv[1:] if argv is None else list(argv)
-    args = [a for a in args if a != "--daemon"]   # `tracelint.entry` hands daemon runs over before this
     cli.main(args, prog_name="tracelint")
 
 

@@ -38,16 +38,12 @@ _LOCAL_ARGS = {"-", "--stdin-filename", "-h", "--help", "--version", "--show-set
 _COMMANDS = {"rules", "rule", "confirm", "server", "cache", "daemon"}
 
 
-def identity() -> str:
-    """What the server must share with its client: tracelint's sources, LibCST and Python."""
+def identity(fresh: bool = False) -> str:
+    """What the server must share with its client: tracelint's sources, LibCST and Python (`fresh`:
+    read again, not the memoised value a long-lived server computed when it started)."""
     from tracelint.buildinfo import environment
-    return hashlib.sha256(json.dumps(environment(), sort_keys=True).encode()).hexdigest()
-
-
-def _current_identity() -> str:
-    """identity() computed afresh (the memoised one is the server's own, from when it started)."""
-    from tracelint.buildinfo import environment
-    return hashlib.sha256(json.dumps(environment.__wrapped__(), sort_keys=True).encode()).hexdigest()
+    env = environment.__wrapped__() if fresh else environment()
+    return hashlib.sha256(json.dumps(env, sort_keys=True).encode()).hexdigest()
 
 
 def socket_path() -> str | None:
@@ -84,10 +80,7 @@ def forward(args: list[str]) -> int | None:
     request = {"identity": identity(), "argv": args, "cwd": os.getcwd(), "env": dict(os.environ),
                "isatty": [_isatty(sys.stdout), _isatty(sys.stderr)]}
     try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            s.connect(path)
-            _send(s, request)
-            reply = _receive(s)
+        reply = _ask(path, request)
     except (OSError, ValueError):
         start(path)
         return None
@@ -104,8 +97,7 @@ def start(path: str) -> None:
     """Start a server for `path` in its own session, detached from this run's terminal."""
     import subprocess
     try:
-        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-        os.chmod(os.path.dirname(path), 0o700)
+        _private_folder(path)
         subprocess.Popen([sys.executable, "-m", "tracelint.daemon", "serve", path], start_new_session=True,
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                          close_fds=True, cwd=os.path.dirname(path))
@@ -119,10 +111,7 @@ def stop() -> bool:
     if path is None:
         return False
     try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            s.connect(path)
-            _send(s, {"identity": identity(), "stop": True})
-            _receive(s)
+        _ask(path, {"identity": identity(), "stop": True})
         return True
     except (OSError, ValueError):
         return False
@@ -133,6 +122,20 @@ def _isatty(stream) -> bool:
         return bool(stream.isatty())
     except (AttributeError, ValueError):
         return False
+
+
+def _private_folder(path: str) -> None:
+    """The socket's folder, which only this user can enter."""
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    os.chmod(os.path.dirname(path), 0o700)
+
+
+def _ask(path: str, message: dict):
+    """One request, one reply."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.connect(path)
+        _send(s, message)
+        return _receive(s)
 
 
 def _send(s: socket.socket, message: dict) -> None:
@@ -236,8 +239,10 @@ def serve(path: str, idle: float | None = None) -> None:
     from tracelint.rules import all_rules
     all_rules()
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    bound = None
     try:
-        if not _bind(sock, path):
+        bound = _bind(sock, path)
+        if bound is None:
             return
         sock.listen(8)
         sock.settimeout(min(idle, _WAKE_S))
@@ -247,7 +252,7 @@ def serve(path: str, idle: float | None = None) -> None:
                 conn, _ = sock.accept()
             except socket.timeout:
                 # idle long enough, or tracelint was upgraded / edited (clients now look elsewhere)
-                if time.monotonic() - last >= idle or _current_identity() != me:
+                if time.monotonic() - last >= idle or identity(fresh=True) != me:
                     break
                 continue
             last = time.monotonic()
@@ -270,25 +275,27 @@ def serve(path: str, idle: float | None = None) -> None:
                 break
     finally:
         sock.close()
-        try:
-            if os.path.exists(path) and _owned_by_us(path):
+        try:   # remove our socket, not one a newer server bound at the same path since
+            if bound is not None and _inode(path) == bound:
                 os.unlink(path)
         except OSError:
             pass
 
 
-_BOUND: dict[str, tuple[int, int]] = {}
+def _inode(path: str) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_dev, st.st_ino
 
 
-def _bind(sock: socket.socket, path: str) -> bool:
-    """Bind to `path` unless a live server already answers there (then this one is not needed)."""
-    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-    os.chmod(os.path.dirname(path), 0o700)
+def _bind(sock: socket.socket, path: str) -> tuple[int, int] | None:
+    """Bind to `path` unless a live server already answers there (then this one is not needed);
+    the bound socket file's identity, or None."""
+    _private_folder(path)
     if os.path.exists(path):
         probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             probe.connect(path)
-            return False           # another server is up
+            return None            # another server is up
         except OSError:
             os.unlink(path)        # a stale socket of a server that died
         finally:
@@ -296,15 +303,8 @@ def _bind(sock: socket.socket, path: str) -> bool:
     try:
         sock.bind(path)
     except OSError:
-        return False
-    st = os.stat(path)
-    _BOUND[path] = (st.st_dev, st.st_ino)
-    return True
-
-
-def _owned_by_us(path: str) -> bool:
-    st = os.stat(path)
-    return _BOUND.get(path) == (st.st_dev, st.st_ino)
+        return None
+    return _inode(path)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -368,7 +368,7 @@ def run(files: list[str], config: Config, rule_classes: list[type[Rule]] | None 
         if cached is not None:
             return cached
     state = None
-    live_key = canonical({"scope": scope.key(), "settings": settings}) if LIVE_STATES is not None else None
+    live_key = proj.state_key(scope, settings) if LIVE_STATES is not None else None
     if live_key is not None:
         state = LIVE_STATES.get(live_key)
     if persist and state is None:

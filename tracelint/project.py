@@ -706,6 +706,11 @@ def _index_many(paths: list[str], heads: frozenset[str], jobs: int, max_bytes: i
 
 # ------------------------------------------------------------------------ the language server
 
+def state_key(scope: Scope, settings: dict) -> str:
+    """Which in-memory project state serves a run (the language server's and the daemon's)."""
+    return canonical({"scope": scope.key(), "settings": settings})
+
+
 class Workspace:
     """The language server's projects, kept in memory between edits: a buffer is linted in its
     project with the disk's other files (re-read only when their size or mtime changes) and the
@@ -734,7 +739,7 @@ class Workspace:
         scope = find_scope(path)
         settings = {"module_bases": list(config.module_bases), "exclude": list(exclude),
                     "entry_modules": list(config.entry_modules), "max_file_size": config.max_file_size or None}
-        key = canonical({"scope": scope.key(), "settings": settings})
+        key = state_key(scope, settings)
         state = self.states.get(key)
         index_store = IndexStore(self.cache_dir) if self.cache_dir else None
         if state is None:
