@@ -113,7 +113,7 @@ async def lsp_latency(model: Path, cwd: Path, env: dict[str, str], repeat: int) 
         version = i + 2
         waiters[version] = loop.create_future()
         edit = lsp.TextDocumentContentChangePartial(
-            range=lsp.Range(lsp.Position(0, 0), lsp.Position(0, 0)), text=f"# edit {i}\n")
+            range=lsp.Range(lsp.Position(0, 0), lsp.Position(0, 0)), text=f"# edit {i} {time.time_ns()}\n")
         t = time.perf_counter()
         client.text_document_did_change(lsp.DidChangeTextDocumentParams(
             lsp.VersionedTextDocumentIdentifier(uri=uri, version=version), [edit]))

@@ -356,3 +356,31 @@ def test_result_entries_survive_an_unrelated_interface_change(pkg, monkeypatch):
     write(root, {"pkg/extra.py": SUB.replace("Sub", "Extra")})
     run_on(root, cfg, "pkg")
     assert seen == ["extra.py"]
+
+
+# ------------------------------------------------------------------------- folder listings
+
+def test_module_heads_by_folder_equal_the_heads_of_every_module_name(tmp_path):
+    write(tmp_path, {"pkg/__init__.py": "", "pkg/a.py": "", "pkg/sub/__init__.py": "", "pkg/sub/b.py": "",
+                     "pkg/plain/c.py": "", "loose/d.py": "", "loose/__init__.py.txt": "", "top.py": ""})
+    paths = sorted(str(p) for p in tmp_path.rglob("*.py"))
+    assert proj.path_heads(paths) == proj.module_heads(proj.module_of(p) for p in paths)
+    assert proj.path_heads(paths) == {"pkg", "c", "d", "top"}
+
+
+def test_a_long_lived_process_sees_files_added_and_removed_in_a_listed_folder(tmp_path):
+    """Listings are kept between runs and re-read when the folder's mtime moves."""
+    write(tmp_path, {"pkg/__init__.py": "", "pkg/a.py": ""})
+    old = 1_600_000_000
+    os.utime(tmp_path / "pkg", (old, old))          # old enough to be trusted by its mtime
+    scope = proj.Scope(str(tmp_path), (str(tmp_path),))
+    proj.forget_folders()
+    assert [os.path.basename(p) for p in proj.scope_files(scope, ())] == ["__init__.py", "a.py"]
+    proj.forget_folders()                            # the next request of a server
+    assert [os.path.basename(p) for p in proj.scope_files(scope, ())] == ["__init__.py", "a.py"]
+    (tmp_path / "pkg/b.py").write_text("")
+    proj.forget_folders()
+    assert [os.path.basename(p) for p in proj.scope_files(scope, ())] == ["__init__.py", "a.py", "b.py"]
+    (tmp_path / "pkg/__init__.py").unlink()          # no longer a package: module names change
+    proj.forget_folders()
+    assert proj.module_of(str(tmp_path / "pkg/a.py")) == "a"

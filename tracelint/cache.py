@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import stat
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -119,6 +118,7 @@ class Store:
         path = self.path(k)
         try:
             _makedirs(path.parent, self.root)
+            import tempfile   # only a run that writes pays for it (start-up)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
             try:
                 with os.fdopen(fd, "wb") as f:

@@ -40,6 +40,8 @@ def discover(paths: list[str], exclude: tuple[str, ...], skipped: list[str] | No
     `*.py` entries of a folder that are no regular file (a FIFO, a device, a socket, a dangling or
     looping symlink) are not linted: a message for each goes to `skipped` (a warning: the run does
     not fail), or to the errors when no `skipped` list is given."""
+    from tracelint import listing
+    listing.new_run()   # folders listed by an earlier call of this process are checked again
     files: list[str] = []
     errors: list[str] = []
     seen: set[str] = set()
@@ -61,7 +63,7 @@ def discover(paths: list[str], exclude: tuple[str, ...], skipped: list[str] | No
             add(raw)
         elif stat.S_ISDIR(mode):
             for f in _walk(p, exclude, errors, errors if skipped is None else skipped):
-                add(str(f))
+                add(f)
         else:   # a FIFO would block the run, a device never end: never read
             from tracelint.source import file_kind
             errors.append(f"{raw}: {file_kind(mode)}, not a regular file or folder: skipped")
@@ -76,25 +78,30 @@ def _why(raw: str, e: OSError) -> str:
     return e.strerror or str(e)
 
 
-def _walk(root: Path, exclude: tuple[str, ...], errors: list[str], skipped: list[str]) -> Iterator[Path]:
+def _walk(root: Path, exclude: tuple[str, ...], errors: list[str], skipped: list[str]) -> Iterator[str]:
+    from tracelint.listing import join, walk
+
     def onerror(e: OSError) -> None:
         errors.append(f"{e.filename}: {e.strerror}")
 
-    for dirpath, dirnames, filenames in os.walk(root, onerror=onerror):
-        dirnames[:] = sorted(n for n in dirnames if not _excluded(os.path.join(dirpath, n), exclude))
-        for name in sorted(filenames):
-            if name.endswith(".py") and not _excluded(os.path.join(dirpath, name), exclude):
-                f = Path(dirpath, name)
-                try:
-                    mode = os.stat(f).st_mode
-                except OSError as e:
-                    if e.errno in (errno.ENOENT, errno.ELOOP):
-                        skipped.append(f"{f}: {_why(str(f), e)}: skipped")
-                        continue
-                    yield f   # e.g. no permission: reading it reports the error
+    for folder, found in walk(str(root), lambda d: _excluded(d, exclude), onerror):
+        for name in found.py:
+            f = join(folder, name)
+            if _excluded(f, exclude):
+                continue
+            if name not in found.odd:
+                yield f
+                continue
+            try:
+                mode = os.stat(f).st_mode
+            except OSError as e:
+                if e.errno in (errno.ENOENT, errno.ELOOP):
+                    skipped.append(f"{f}: {_why(f, e)}: skipped")
                     continue
-                if stat.S_ISREG(mode):
-                    yield f
-                else:
-                    from tracelint.source import file_kind
-                    skipped.append(f"{f}: {file_kind(mode)}, not a regular file: skipped")
+                yield f   # e.g. no permission: reading it reports the error
+                continue
+            if stat.S_ISREG(mode):
+                yield f
+            else:
+                from tracelint.source import file_kind
+                skipped.append(f"{f}: {file_kind(mode)}, not a regular file: skipped")

@@ -330,7 +330,9 @@ def run(files: list[str], config: Config, rule_classes: list[type[Rule]] | None 
     `tracelint.project`) and only the files asked for are reported; without it, the files given are
     the whole world (snippets, tests).
     """
+    from tracelint import listing
     from tracelint import project as proj
+    listing.new_run()   # folders listed before (by discover, or an earlier run) are checked again
     codes = selected_codes(config.select, config.ignore, config.extend_select) if rule_classes is None \
         else tuple(r.code for r in rule_classes)
     report = Report(targets=config.targets)

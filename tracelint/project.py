@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Iterable
 
 from tracelint import cache as caches
+from tracelint import listing as listings
 from tracelint import source as sources
 from tracelint.analysis.index import FileIndex, ProjectIndex, Reach, build_project, index_source
 from tracelint.isolation import describe
@@ -64,20 +65,33 @@ def module_of(path: str) -> str:
     folder, name = os.path.split(path)
     stem = name[:-3] if name.endswith(".py") else os.path.splitext(name)[0]
     absolute = os.path.abspath(folder or ".")
-    real = _REAL.get(absolute)
-    if real is None:
-        real = _REAL[absolute] = os.path.realpath(absolute)
-    parts = _package_parts(real)
+    parts = _package_parts(_real(absolute))
     if stem == "__init__":
         return ".".join(parts) or stem
     return ".".join((*parts, stem))
+
+
+def _real(folder: str) -> str:
+    """`os.path.realpath` of an absolute folder, from its parent's: one `lstat` per folder, not one
+    per path component of every folder."""
+    real = _REAL.get(folder)
+    if real is None:
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            real = os.path.realpath(folder)
+        elif os.path.islink(folder):
+            real = os.path.realpath(folder)
+        else:
+            real = os.path.join(_real(parent), os.path.basename(folder))
+        _REAL[folder] = real
+    return real
 
 
 def _package_parts(folder: str) -> tuple[str, ...]:
     hit = _PACKAGE_PARTS.get(folder)
     if hit is None:
         parent = os.path.dirname(folder)
-        if parent != folder and os.path.isfile(os.path.join(folder, "__init__.py")):
+        if parent != folder and listings.is_package(folder):
             hit = (*_package_parts(parent), os.path.basename(folder))
         else:
             hit = ()
@@ -92,6 +106,7 @@ def forget_folders() -> None:
     _PACKAGE_PARTS.clear()
     _ROOTS.clear()
     _TOPS.clear()
+    listings.new_run()
 
 
 def _home() -> str:
@@ -117,7 +132,7 @@ def package_top(folder: str) -> str | None:
     """The topmost package folder of the `__init__.py` chain `folder` is in, or None."""
     chain: list[str] = []          # package folders below the first remembered or non-package one
     d = os.path.abspath(folder)
-    while d not in _TOPS and os.path.dirname(d) != d and os.path.isfile(os.path.join(d, "__init__.py")):
+    while d not in _TOPS and os.path.dirname(d) != d and listings.is_package(d):
         chain.append(d)
         d = os.path.dirname(d)
     top = _TOPS.get(d)
@@ -165,26 +180,28 @@ def _within(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
+_KEPT: dict[tuple[str, tuple[str, ...]], tuple[listings.Listing, list[str]]] = {}   # (folder, exclude) -> its files
+
+
 def scope_files(scope: Scope, exclude: tuple[str, ...]) -> list[str]:
     """Every Python file of the scope (absolute paths, sorted), excluded folders and files skipped."""
     from tracelint.discovery import _excluded
     out: set[str] = set()
     for tree in scope.trees:
-        for dirpath, dirnames, filenames in os.walk(tree):
-            dirnames[:] = sorted(n for n in dirnames if not _excluded(os.path.join(dirpath, n), exclude))
-            for name in filenames:
-                if name.endswith(".py"):
-                    f = os.path.join(dirpath, name)
-                    if not _excluded(f, exclude):
-                        out.add(f)
+        for folder, found in listings.walk(tree, lambda d: _excluded(d, exclude)):
+            memo = _KEPT.get((folder, exclude))
+            if memo is None or memo[0] is not found:   # the folder was listed again: filter again
+                memo = _KEPT[(folder, exclude)] = (found, [f for name in found.py
+                                                           if not _excluded(f := os.path.join(folder, name), exclude)])
+            out.update(memo[1])
     for folder in scope.flat:
         try:
-            names = os.listdir(folder)
+            found = listings.listing(folder)
         except OSError:
             continue
-        for name in names:
+        for name in found.py:
             f = os.path.join(folder, name)
-            if name.endswith(".py") and os.path.isfile(f) and not _excluded(Path(f), exclude):
+            if name not in found.odd and not _excluded(Path(f), exclude):
                 out.add(f)
     return sorted(out)
 
@@ -245,6 +262,20 @@ def _may_be_project(name: str, heads: frozenset[str]) -> bool:
 
 def module_heads(modules: Iterable[str]) -> frozenset[str]:
     return frozenset(m.split(".", 1)[0] for m in modules)
+
+
+def path_heads(paths: Iterable[str]) -> frozenset[str]:
+    """`module_heads` of the paths' module names, one lookup per package folder (not per file)."""
+    heads: set[str] = set()
+    by_folder: dict[str, str | None] = {}
+    for p in paths:
+        folder = os.path.dirname(p)
+        head = by_folder.get(folder, "")
+        if head == "":
+            parts = _package_parts(_real(os.path.abspath(folder or ".")))
+            head = by_folder[folder] = parts[0] if parts else None
+        heads.add(head if head is not None else module_of(p).split(".", 1)[0])
+    return frozenset(heads)
 
 
 # --------------------------------------------------------------------------- derived facts
@@ -402,6 +433,8 @@ class ProjectState:
     dirty: bool = False                              # differs from the snapshot it was loaded from
     rebuilt: bool = False                            # the last refresh rebuilt the project facts
     facts_key: str | None = None                     # digest of `derived` as stored (None: not stored)
+    paths: list[str] = field(default_factory=list)   # the files of the last refresh, and their module heads
+    paths_heads: frozenset[str] = frozenset()
 
     def refresh(self, paths: list[str], index_store: "IndexStore | None" = None, jobs: int = 1) -> dict[str, str]:
         """Bring the state up to date with `paths` (the project's files now); returns path -> read
@@ -412,7 +445,9 @@ class ProjectState:
         facts are kept when every changed file keeps its interface digest; else they are rebuilt.
         """
         errors: dict[str, str] = {}
-        heads = module_heads(module_of(p) for p in paths)
+        if paths != self.paths:   # the same files as last time: the same module heads (an __init__.py added or removed is a new path)
+            self.paths, self.paths_heads = list(paths), path_heads(paths)
+        heads = self.paths_heads
         old_files = self.files
         structural = self.derived is None or heads != self.heads
         fresh: dict[str, FileState] = {}

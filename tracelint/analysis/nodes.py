@@ -24,15 +24,26 @@ def child_fields(cls: type) -> tuple[str, ...]:
     return names
 
 
+_IS_NODE: dict[type, bool] = {}   # type -> a CSTNode (isinstance on LibCST's ABCs is slow when false)
+
+
+def _is_node(value: object) -> bool:
+    t = type(value)
+    hit = _IS_NODE.get(t)
+    if hit is None:
+        hit = _IS_NODE[t] = isinstance(value, cst.CSTNode)
+    return hit
+
+
 def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """Direct semantic children, in field order."""
     for name in child_fields(type(node)):
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
+        if _is_node(value):
             yield value
-        elif isinstance(value, (tuple, list)):
+        elif type(value) in (tuple, list):
             for item in value:
-                if isinstance(item, cst.CSTNode):
+                if _is_node(item):
                     yield item
 
 

@@ -5,6 +5,10 @@ from collections import defaultdict
 
 import libcst as cst
 
+# the concrete compound statements (BaseCompoundStatement is abstract: tested by exact type)
+_COMPOUND = frozenset({cst.If, cst.For, cst.While, cst.With, cst.Try, cst.TryStar, cst.FunctionDef, cst.ClassDef,
+                       cst.Match})
+
 from tracelint.analysis.context import (
     SCRIPT_EXEMPT_DECORATORS, SCRIPTED_WHEN_TRACED, ClassState, FileContext, class_state, guard_targets)
 from tracelint.analysis.kinds import Kind, join
@@ -127,17 +131,18 @@ class Walker(cst.CSTVisitor):
     def on_visit(self, node: cst.CSTNode) -> bool:
         ctx = self.ctx
         mark = (len(ctx.frames), len(ctx.classes), len(ctx.excluded), len(ctx.stmts))
-        if isinstance(node, cst.Module):
+        t = type(node)   # exact type tests: a negative isinstance on LibCST's ABC-based nodes is slow
+        if t is cst.Module:
             self.undo.append(mark)
             self._visit_module(node)
             return False
         region = self.regions.pop(id(node), None)
         if region:
             ctx.excluded.append(region)
-        if isinstance(node, cst.ClassDef):
+        if t is cst.ClassDef:
             self.undo.append(mark)
             return False  # classes nested in functions or classes are not analysed
-        elif isinstance(node, cst.FunctionDef):
+        elif t is cst.FunctionDef:
             frame = ctx.enter_function(node)
             if frame is None:
                 del ctx.excluded[mark[2]:]
@@ -149,15 +154,15 @@ class Walker(cst.CSTVisitor):
                     ctx.excluded.append((frozenset({"script"}), f"@{name.rsplit('.', 2)[-2]}.{name.rsplit('.', 1)[-1]}"))
                 elif name in SCRIPTED_WHEN_TRACED:
                     ctx.excluded.append((frozenset({"trace"}), f"@{name}: scripted while tracing"))
-        elif isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
-            if not ctx.frames and ctx.cls is None and isinstance(node, cst.SimpleStatementLine):
+        elif t is cst.SimpleStatementLine or t in _COMPOUND:
+            if not ctx.frames and ctx.cls is None and t is cst.SimpleStatementLine:
                 self.undo.append(mark)
                 return False  # module-level statements: nothing to check there
             ctx.stmts.append(node)
         self._regions_for(node)
         self._bind_before(node)
         self.undo.append(mark)
-        if isinstance(node, cst.Call) and ctx.analysed:
+        if t is cst.Call and ctx.analysed:
             ctx.record_call(node)
         self._dispatch(node, leave=False)
         return True
@@ -170,7 +175,7 @@ class Walker(cst.CSTVisitor):
         del ctx.frames[frames:]
         del ctx.classes[classes:]
         del ctx.stmts[stmts:]
-        if isinstance(node, cst.If):
+        if type(node) is cst.If:
             g = guard_targets(node.test, ctx)
             if g and g[1] and _terminates(node.body) and node.orelse is None:
                 # `if is_scripting(): return ...` -> the rest of the block runs only when the guard is False
@@ -199,21 +204,22 @@ class Walker(cst.CSTVisitor):
         ctx = self.ctx
         if not ctx.frames:
             return
-        if isinstance(node, (cst.If, cst.While)):
+        t = type(node)
+        if t is cst.If or t is cst.While:
             g = guard_targets(node.test, ctx)
             if g:
                 if g[0]:
                     self.regions[id(node.body)] = (g[0], self._reason(node.test, False))
                 if g[1] and node.orelse is not None:
                     self.regions[id(node.orelse)] = (g[1], self._reason(node.test, True))
-        elif isinstance(node, cst.IfExp):
+        elif t is cst.IfExp:
             g = guard_targets(node.test, ctx)
             if g:
                 if g[0]:
                     self.regions[id(node.body)] = (g[0], self._reason(node.test, False))
                 if g[1]:
                     self.regions[id(node.orelse)] = (g[1], self._reason(node.test, True))
-        elif isinstance(node, cst.BooleanOperation):
+        elif t is cst.BooleanOperation:
             g = guard_targets(node.left, ctx)
             if g:
                 if isinstance(node.operator, cst.And) and g[0]:
@@ -226,29 +232,29 @@ class Walker(cst.CSTVisitor):
         ctx = self.ctx
         if not ctx.frames:
             return
-        if isinstance(node, cst.For):
+        t = type(node)
+        if t is cst.For or t is cst.CompFor:
             ctx.bind(node.target, ctx.loop_target_kind(node.iter))
-        elif isinstance(node, cst.CompFor):
-            ctx.bind(node.target, ctx.loop_target_kind(node.iter))
-        elif isinstance(node, cst.WithItem) and node.asname is not None:
+        elif t is cst.WithItem and node.asname is not None:
             ctx.bind(node.asname.name, Kind.UNKNOWN)
-        elif isinstance(node, cst.ExceptHandler) and node.name is not None:
+        elif t is cst.ExceptHandler and node.name is not None:
             ctx.bind(node.name.name, Kind.UNKNOWN)
 
     def _bind_after(self, node: cst.CSTNode) -> None:
         ctx = self.ctx
         if not ctx.frames:
             return
-        if isinstance(node, cst.Assign):
+        t = type(node)
+        if t is cst.Assign:
             k = ctx.kind(node.value)
-            for t in node.targets:
-                ctx.bind(t.target, k, node.value)
-        elif isinstance(node, cst.AnnAssign) and node.value is not None:
+            for target in node.targets:
+                ctx.bind(target.target, k, node.value)
+        elif t is cst.AnnAssign and node.value is not None:
             ctx.bind(node.target, ctx.kind(node.value), node.value)
-        elif isinstance(node, cst.AugAssign) and isinstance(node.target, cst.Name):
+        elif t is cst.AugAssign and type(node.target) is cst.Name:
             old = ctx.name_kind(node.target.value)
             ctx.bind(node.target, join([old, ctx.kind(node.value)]))
-        elif isinstance(node, cst.NamedExpr):
+        elif t is cst.NamedExpr:
             ctx.bind(node.target, ctx.kind(node.value))
 
 
