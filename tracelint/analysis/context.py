@@ -17,6 +17,8 @@ from tracelint.analysis.index import FileIndex, Reach
 from tracelint.analysis.kinds import Kind, KindEvaluator, annotation_kind, join, split_optional
 from tracelint.analysis.nodes import children
 from tracelint.analysis.names import annotation_text, dotted_name, resolve_name, string_value
+
+CAPTURED = frozenset({"trace", "export", "compile"})   # the targets that run the forward in eval mode
 from tracelint.rule import ANYWHERE, INIT, REACHABLE, Rule
 from tracelint.targets import TARGETS, Effect, ok
 
@@ -71,6 +73,7 @@ class Frame:
     cls: ClassState | None = None
     reach: Reach | None = None
     analysed: bool = True
+    excluded_at_entry: int = 0   # len(ctx.excluded) when the frame was entered (regions inside it come after)
 
 
 class FileContext:
@@ -391,6 +394,7 @@ class FileContext:
                         frame.env[k] = Kind.PYTHON  # constructor arguments are configuration
             else:
                 return None
+        frame.excluded_at_entry = len(self.excluded)
         self.frames.append(frame)
         return frame
 
@@ -400,6 +404,8 @@ class FileContext:
         if frame is None:
             return
         if isinstance(target, cst.Name):
+            if target.value in frame.env and self._not_run_when_captured(frame):
+                return   # `x = False; if self.training: x = rand() < p`: in eval mode x is still False
             frame.env[target.value] = kind
         elif isinstance(target, (cst.Tuple, cst.List)):
             elems = target.elements
@@ -418,6 +424,11 @@ class FileContext:
                     self.bind(inner, elem)
         elif isinstance(target, cst.StarredElement):
             self.bind(target.value, kind)
+
+    def _not_run_when_captured(self, frame: Frame) -> bool:
+        """Inside a region of this function that trace, export and compile never run (training-mode
+        code): its assignments do not change what a name holds after it, in the captured model."""
+        return any(CAPTURED <= targets for targets, _ in self.excluded[frame.excluded_at_entry:])
 
     def loop_target_kind(self, iterable: cst.CSTNode) -> Kind:
         """Kind of a for-loop / comprehension variable."""

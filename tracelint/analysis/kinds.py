@@ -41,9 +41,13 @@ SHAPE_METHODS = {"size", "dim", "numel", "ndimension", "nelement", "stride", "st
 SHAPE_ATTRS = {"shape", "ndim"}
 RANK_METHODS = {"dim", "ndimension"}
 META_ATTRS = {"dtype", "device", "layout", "is_cuda", "is_sparse", "is_quantized", "is_meta",
-              "requires_grad", "is_leaf", "names"}
+              "requires_grad", "is_leaf", "names",
+              # the other device and layout flags of torch.Tensor (fixed per input, never data)
+              "is_cpu", "is_mps", "is_xpu", "is_xla", "is_ipu", "is_hpu", "is_maia", "is_mtia", "is_vulkan",
+              "is_mkldnn", "is_nested", "is_sparse_csr"}
 META_METHODS = {"is_floating_point", "is_complex", "is_contiguous", "get_device", "is_signed",
-                "type", "is_pinned", "is_nonzero" }
+                "type", "is_pinned", "is_nonzero", "is_conj", "is_neg", "is_inference", "is_shared",
+                "is_coalesced", "is_distributed", "is_same_size", "is_set_to"}
 ESCAPE_METHODS = {"item", "tolist", "numpy"}   # tensor -> Python value
 SEQ_METHODS = {"unbind", "split", "chunk", "tensor_split", "split_with_sizes", "unflatten_seq"}
 TENSOR_ATTRS = {"T", "mT", "H", "mH", "data", "real", "imag", "grad"}

@@ -54,6 +54,8 @@ CATALOG: dict[str, tuple[str, bool]] = {
     "TL518": ("script-mixed-container", True),
     "TL519": ("script-variable-type-change", True),
     "TL520": ("script-builtin-sum", True),
+    "TL521": ("script-comprehension-clause", True),
+    "TL522": ("script-import", True),
     "TL601": ("python-random", True),
     "TL602": ("wall-clock-time", True),
     "TL603": ("print-in-forward", True),

@@ -56,6 +56,16 @@ class Attn(nn.Module):
         w = (q @ k.transpose(-2, -1)) * q.shape[-1] ** -0.5
         return w.reshape(b, -1) * self.scale
 """,
+        """
+import torch
+from torch import nn
+
+class Images(nn.Module):
+    def forward(self, images):
+        for img in images:
+            torch._assert(img.dim() == 3, f"expected C, H, W, got {img.shape[-2:]} of {img.size()}")
+        return images
+""",
     )
     invalid = (
         Invalid("""
@@ -138,7 +148,10 @@ class Flat(nn.Module):
 
 
 def _whole_shape(node: cst.CSTNode) -> bool:
-    """`x.shape` / `x.size()` as a whole: torch.Size formats without converting its elements."""
+    """`x.shape` / `x.size()` as a whole, or a slice of it (`x.shape[-2:]`): a torch.Size formats
+    without converting its elements (an element, `x.shape[-1]`, is converted)."""
+    if isinstance(node, cst.Subscript) and node.slice and all(isinstance(e.slice, cst.Slice) for e in node.slice):
+        return _whole_shape(node.value)
     if isinstance(node, cst.Attribute):
         return node.attr.value == "shape"
     return (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
