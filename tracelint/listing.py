@@ -42,11 +42,6 @@ def new_run() -> None:
     _CHECKED.clear()
 
 
-def forget() -> None:
-    _LISTINGS.clear()
-    _CHECKED.clear()
-
-
 def listing(folder: str) -> Listing:
     """The listing of `folder`; OSError when it cannot be listed."""
     folder = os.path.abspath(folder)
