@@ -64,11 +64,15 @@ def module_of(path: str) -> str:
     folder lookups remembered: a project has thousands of files in a few hundred folders)."""
     folder, name = os.path.split(path)
     stem = name[:-3] if name.endswith(".py") else os.path.splitext(name)[0]
-    absolute = os.path.abspath(folder or ".")
-    parts = _package_parts(_real(absolute))
+    parts = _folder_parts(folder)
     if stem == "__init__":
         return ".".join(parts) or stem
     return ".".join((*parts, stem))
+
+
+def _folder_parts(folder: str) -> tuple[str, ...]:
+    """The package parts of a folder's modules (its `__init__.py` chain, through its realpath)."""
+    return _package_parts(_real(os.path.abspath(folder or ".")))
 
 
 def _real(folder: str) -> str:
@@ -77,9 +81,7 @@ def _real(folder: str) -> str:
     real = _REAL.get(folder)
     if real is None:
         parent = os.path.dirname(folder)
-        if parent == folder:
-            real = os.path.realpath(folder)
-        elif os.path.islink(folder):
+        if parent == folder or os.path.islink(folder):
             real = os.path.realpath(folder)
         else:
             real = os.path.join(_real(parent), os.path.basename(folder))
@@ -272,7 +274,7 @@ def path_heads(paths: Iterable[str]) -> frozenset[str]:
         folder = os.path.dirname(p)
         head = by_folder.get(folder, "")
         if head == "":
-            parts = _package_parts(_real(os.path.abspath(folder or ".")))
+            parts = _folder_parts(folder)
             head = by_folder[folder] = parts[0] if parts else None
         heads.add(head if head is not None else module_of(p).split(".", 1)[0])
     return frozenset(heads)

@@ -78,15 +78,11 @@ def _decoder(tp: Any) -> Decoder:
     if origin is typing.Union or (sys.version_info >= (3, 10) and origin is types.UnionType):
         return _union(tuple(_decoder(a) for a in args))
     if origin in (list, set, frozenset):
-        build = origin
-        if args and args[0] is str:   # the common case (names): one type test per item, no call
-            return lambda d: build(_strs(d))
         item = _decoder(args[0]) if args else _fail
+        build = origin
         return lambda d: build(item(x) for x in _seq(d))
     if origin is tuple:
         if len(args) == 2 and args[1] is Ellipsis:
-            if args[0] is str:
-                return lambda d: tuple(_strs(d))
             item = _decoder(args[0])
             return lambda d: tuple(item(x) for x in _seq(d))
         parts = tuple(_decoder(a) for a in args)
@@ -200,14 +196,6 @@ def _seq(d: Any) -> list:
     if type(d) is not list:
         raise DecodeError(f"expected a list, got {type(d).__name__}")
     return d
-
-
-def _strs(d: Any) -> list:
-    items = _seq(d)
-    for x in items:
-        if type(x) is not str:
-            raise DecodeError(f"expected str, got {type(x).__name__}")
-    return items
 
 
 def _map(d: Any) -> dict:

@@ -17,10 +17,10 @@ from tracelint.analysis.index import FileIndex, Reach
 from tracelint.analysis.kinds import Kind, KindEvaluator, annotation_kind, join, split_optional
 from tracelint.analysis.nodes import children
 from tracelint.analysis.names import annotation_text, dotted_name, resolve_name, string_value
-
-CAPTURED = frozenset({"trace", "export", "compile"})   # the targets that run the forward in eval mode
 from tracelint.rule import ANYWHERE, INIT, REACHABLE, Rule
 from tracelint.targets import TARGETS, Effect, ok
+
+CAPTURED = frozenset({"trace", "export", "compile"})   # the targets that run the forward in eval mode
 
 BUILTINS = frozenset(dir(builtins))
 ALL = frozenset(TARGETS)
@@ -571,7 +571,7 @@ def guard_targets(node: cst.CSTNode, ctx: FileContext) -> tuple[frozenset[str], 
             and isinstance(node.value, cst.Name) and node.value.value == "self"):
         # training-mode code is not run when the model is captured in eval mode (trace, export,
         # compile); TorchScript compiles both branches whatever the mode, so script still applies
-        return frozenset({"trace", "export", "compile"}), frozenset()
+        return CAPTURED, frozenset()
     if isinstance(node, cst.Call):
         name = ctx.qualified(node.func) or ""
         true_under = GUARDS.get(name) if not node.args else None

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+from functools import lru_cache
 from typing import Iterator
 
 import libcst as cst
@@ -24,15 +25,15 @@ def child_fields(cls: type) -> tuple[str, ...]:
     return names
 
 
-_IS_NODE: dict[type, bool] = {}   # type -> a CSTNode (isinstance on LibCST's ABCs is slow when false)
+@lru_cache(maxsize=None)
+def subclass_of(t: type, cls: type) -> bool:
+    """`issubclass`, remembered per pair: `isinstance` against LibCST's abstract (ABC) node classes
+    goes through `ABCMeta.__instancecheck__`, slow when the answer is no (the walks ask it per node)."""
+    return issubclass(t, cls)
 
 
 def _is_node(value: object) -> bool:
-    t = type(value)
-    hit = _IS_NODE.get(t)
-    if hit is None:
-        hit = _IS_NODE[t] = isinstance(value, cst.CSTNode)
-    return hit
+    return subclass_of(type(value), cst.CSTNode)
 
 
 def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:

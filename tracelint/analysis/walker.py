@@ -5,14 +5,10 @@ from collections import defaultdict
 
 import libcst as cst
 
-# the concrete compound statements (BaseCompoundStatement is abstract: tested by exact type)
-_COMPOUND = frozenset({cst.If, cst.For, cst.While, cst.With, cst.Try, cst.TryStar, cst.FunctionDef, cst.ClassDef,
-                       cst.Match})
-
 from tracelint.analysis.context import (
     SCRIPT_EXEMPT_DECORATORS, SCRIPTED_WHEN_TRACED, ClassState, FileContext, class_state, guard_targets)
 from tracelint.analysis.kinds import Kind, join
-from tracelint.analysis.nodes import child_fields
+from tracelint.analysis.nodes import child_fields, subclass_of
 from tracelint.rule import ANYWHERE, INIT, REACHABLE, Rule
 
 _TERMINAL = (cst.Return, cst.Raise, cst.Continue, cst.Break)
@@ -154,7 +150,7 @@ class Walker(cst.CSTVisitor):
                     ctx.excluded.append((frozenset({"script"}), f"@{name.rsplit('.', 2)[-2]}.{name.rsplit('.', 1)[-1]}"))
                 elif name in SCRIPTED_WHEN_TRACED:
                     ctx.excluded.append((frozenset({"trace"}), f"@{name}: scripted while tracing"))
-        elif t is cst.SimpleStatementLine or t in _COMPOUND:
+        elif t is cst.SimpleStatementLine or subclass_of(t, cst.BaseCompoundStatement):
             if not ctx.frames and ctx.cls is None and t is cst.SimpleStatementLine:
                 self.undo.append(mark)
                 return False  # module-level statements: nothing to check there
